@@ -1,0 +1,58 @@
+"""The ``provlineage`` command line.
+
+Each subcommand lives in its own module and is imported only when it runs, so ``provlineage verify``
+does not pay for Airflow, PROV or hashing imports it does not use.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+
+import click
+
+from provlineage._version import __version__
+from provlineage.errors import ProvlineageError
+
+#: name -> "module:attribute" of a click command.
+COMMANDS: dict[str, str] = {
+    "keygen": "provlineage.cli.keygen:keygen",
+    "verify": "provlineage.cli.verify:verify",
+}
+
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attribute = target.split(":")
+        return getattr(importlib.import_module(module_name), attribute)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="provlineage")
+@click.option("-v", "--verbose", is_flag=True, help="Log debug details to stderr.")
+def cli(verbose: bool) -> None:
+    """Signed, verifiable ML provenance on OpenLineage events."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: usage errors and ProvlineageErrors exit 2 with one line on stderr."""
+    try:
+        cli.main(args=argv, prog_name="provlineage", standalone_mode=False)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.exceptions.ClickException as error:
+        error.show()
+        sys.exit(2)
+    except ProvlineageError as error:
+        click.echo(f"provlineage: error: {error}", err=True)
+        sys.exit(2)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)

@@ -1,0 +1,212 @@
+"""Key generation, loading and identification.
+
+A key id is ``sha256:<hex>`` of the public key's SubjectPublicKeyInfo DER, so anyone holding the public key can
+recompute it.  Private keys may be encrypted (PKCS#8, best available encryption) with a passphrase that is read
+from an environment variable the user names, never from the command line or a config file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Union
+
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+from provlineage.errors import KeyLoadError
+
+PrivateKey = Union[ed25519.Ed25519PrivateKey, ec.EllipticCurvePrivateKey, rsa.RSAPrivateKey]
+PublicKey = Union[ed25519.Ed25519PublicKey, ec.EllipticCurvePublicKey, rsa.RSAPublicKey]
+
+#: keygen names -> signature algorithm recorded in events.
+KEYGEN_ALGORITHMS = {
+    "ed25519": "ed25519",
+    "ecdsa-p256": "ecdsa-p256-sha256",
+    "rsa-pss-2048": "rsa-pss-sha256",
+    "rsa-pss-3072": "rsa-pss-sha256",
+}
+PRIVATE_KEY_FILE = "private_key.pem"
+PUBLIC_KEY_FILE = "public_key.pem"
+
+
+def generate_private_key(algorithm: str) -> PrivateKey:
+    if algorithm == "ed25519":
+        return ed25519.Ed25519PrivateKey.generate()
+    if algorithm == "ecdsa-p256":
+        return ec.generate_private_key(ec.SECP256R1())
+    if algorithm in ("rsa-pss-2048", "rsa-pss-3072"):
+        return rsa.generate_private_key(public_exponent=65537, key_size=int(algorithm.rsplit("-", 1)[1]))
+    raise KeyLoadError(f"unknown key algorithm {algorithm!r}", f"choose one of: {', '.join(KEYGEN_ALGORITHMS)}")
+
+
+def key_id(public_key: PublicKey) -> str:
+    der = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return "sha256:" + hashlib.sha256(der).hexdigest()
+
+
+def signature_algorithm(key: PrivateKey | PublicKey) -> str:
+    """The algorithm name recorded in signatures made with (or verified by) ``key``."""
+    if isinstance(key, (ed25519.Ed25519PrivateKey, ed25519.Ed25519PublicKey)):
+        return "ed25519"
+    if isinstance(key, (ec.EllipticCurvePrivateKey, ec.EllipticCurvePublicKey)):
+        if not isinstance(key.curve, ec.SECP256R1):
+            raise KeyLoadError(f"unsupported EC curve {key.curve.name}", "use a P-256 key (provlineage keygen --algorithm ecdsa-p256)")
+        return "ecdsa-p256-sha256"
+    if isinstance(key, (rsa.RSAPrivateKey, rsa.RSAPublicKey)):
+        if key.key_size < 2048:
+            raise KeyLoadError(f"RSA key of {key.key_size} bits is too small", "use 2048 bits or more")
+        return "rsa-pss-sha256"
+    raise KeyLoadError(f"unsupported key type {type(key).__name__}", "use an Ed25519, ECDSA P-256 or RSA key")
+
+
+@dataclass(frozen=True)
+class KeyPairPaths:
+    private_key: Path
+    public_key: Path
+    key_id: str
+
+
+def write_key_pair(out_dir: Path, algorithm: str, *, passphrase: bytes | None = None, force: bool = False) -> KeyPairPaths:
+    """Generate a key pair into ``out_dir`` (private key mode 0600); refuses to overwrite unless ``force``."""
+    private_path, public_path = out_dir / PRIVATE_KEY_FILE, out_dir / PUBLIC_KEY_FILE
+    existing = [p for p in (private_path, public_path) if p.exists()]
+    if existing and not force:
+        raise KeyLoadError(f"key file {existing[0]} already exists", "pass --force to replace it, or choose another --out-dir")
+    private_key = generate_private_key(algorithm)
+    encryption = (
+        serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption()
+    )
+    private_pem = private_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
+    public_pem = private_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if force:
+        for path in existing:
+            path.unlink()
+    fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(private_pem)
+    public_path.write_bytes(public_pem)
+    return KeyPairPaths(private_path, public_path, key_id(private_key.public_key()))
+
+
+def read_passphrase(passphrase_env: str | None) -> bytes | None:
+    if not passphrase_env:
+        return None
+    value = os.environ.get(passphrase_env)
+    if value is None:
+        raise KeyLoadError(
+            f"passphrase variable {passphrase_env} is not set",
+            f"export {passphrase_env}=<passphrase> in the environment of the process that signs",
+        )
+    return value.encode("utf-8")
+
+
+def _read_pem(path: Path, role: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise KeyLoadError(
+            f"{role} key file {path} does not exist", "check the path, or create a key pair with `provlineage keygen`"
+        ) from None
+    except OSError as error:
+        raise KeyLoadError(
+            f"{role} key file {path} cannot be read ({error.strerror})", "check its permissions for this user"
+        ) from None
+
+
+def load_private_key(path: str | os.PathLike[str], *, passphrase_env: str | None = None) -> PrivateKey:
+    """Load a PEM private key, decrypting it with the passphrase in ``$passphrase_env`` when it is encrypted."""
+    path = Path(path)
+    data = _read_pem(path, "private")
+    if b"PRIVATE KEY" not in data:
+        if b"PUBLIC KEY" in data:
+            raise KeyLoadError(
+                f"{path} holds a public key where a private key is needed",
+                f"point private_key at the signing key ({PRIVATE_KEY_FILE}), not {path.name}",
+            )
+        raise KeyLoadError(f"{path} is not a PEM private key", "pass a key written by `provlineage keygen`")
+    encrypted = b"ENCRYPTED" in data
+    passphrase = read_passphrase(passphrase_env) if encrypted else None
+    if encrypted and passphrase is None:
+        raise KeyLoadError(
+            f"private key {path} is encrypted and no passphrase was given",
+            "set passphrase_env (or --passphrase-env) to the name of the variable that holds the passphrase",
+        )
+    try:
+        key = serialization.load_pem_private_key(data, password=passphrase)
+    except ValueError as error:
+        if encrypted:
+            raise KeyLoadError(
+                f"wrong passphrase for private key {path}", f"check the value of ${passphrase_env}"
+            ) from None
+        raise KeyLoadError(f"{path} is not a valid PEM private key ({error})", "regenerate it with `provlineage keygen`") from None
+    except (TypeError, UnsupportedAlgorithm) as error:
+        raise KeyLoadError(f"cannot load private key {path} ({error})", "use an unencrypted or PKCS#8-encrypted PEM key") from None
+    signature_algorithm(key)  # rejects unsupported key types with a clear message
+    return key  # type: ignore[return-value]
+
+
+def load_public_key(path: str | os.PathLike[str]) -> PublicKey:
+    """Load a PEM public key (SubjectPublicKeyInfo)."""
+    path = Path(path)
+    data = _read_pem(path, "public")
+    if b"PRIVATE KEY" in data:
+        raise KeyLoadError(
+            f"{path} holds a private key where a public key is needed",
+            f"pass the public key ({PUBLIC_KEY_FILE}); verifiers never need the private key",
+        )
+    try:
+        key = serialization.load_pem_public_key(data)
+    except (ValueError, UnsupportedAlgorithm) as error:
+        raise KeyLoadError(f"{path} is not a PEM public key ({error})", f"pass the {PUBLIC_KEY_FILE} written by `provlineage keygen`") from None
+    signature_algorithm(key)  # type: ignore[arg-type]
+    return key  # type: ignore[return-value]
+
+
+class Keyring:
+    """The public keys a verifier trusts, by key id (rotation = several keys)."""
+
+    def __init__(self, keys: list[PublicKey] | None = None) -> None:
+        self._keys: dict[str, PublicKey] = {}
+        self._pems: list[bytes] = []
+        for key in keys or []:
+            self.add(key)
+
+    @classmethod
+    def from_files(cls, paths: list[str | os.PathLike[str]]) -> Keyring:
+        return cls([load_public_key(path) for path in paths])
+
+    @classmethod
+    def from_pems(cls, pems: list[bytes]) -> Keyring:
+        return cls([serialization.load_pem_public_key(pem) for pem in pems])  # type: ignore[misc]
+
+    def add(self, key: PublicKey) -> str:
+        kid = key_id(key)
+        if kid not in self._keys:
+            self._keys[kid] = key
+            self._pems.append(key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+        return kid
+
+    def get(self, kid: str) -> PublicKey | None:
+        return self._keys.get(kid)
+
+    def rsa_keys(self) -> list[rsa.RSAPublicKey]:
+        return [key for key in self._keys.values() if isinstance(key, rsa.RSAPublicKey)]
+
+    @property
+    def key_ids(self) -> list[str]:
+        return list(self._keys)
+
+    @property
+    def pems(self) -> list[bytes]:
+        """PEM of every key, to rebuild the ring in a worker process."""
+        return list(self._pems)
+
+    def __len__(self) -> int:
+        return len(self._keys)

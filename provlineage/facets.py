@@ -12,24 +12,21 @@ from typing import Any, ClassVar
 import attr
 from openlineage.client.facet_v2 import DatasetFacet, RunFacet
 
-from provlineage._version import __version__
+# Re-exported here, defined in a module light enough for the verifier to import without the OpenLineage client.
+from provlineage._internal.constants import (
+    DATASET_HASH,
+    ENVIRONMENT,
+    HYPERPARAMETERS,
+    INFERENCE,
+    METRICS,
+    MODEL,
+    PRODUCER,
+    SIGNATURE,
+    schema_url,
+)
 
-SCHEMA_VERSION = "1-0-0"
-SCHEMA_BASE = f"https://provlineage.github.io/facets/{SCHEMA_VERSION}"
-PRODUCER = f"https://github.com/provlineage/provlineage/tree/{__version__}"
-
-#: Event keys, the one place they are spelled.
-DATASET_HASH = "provlineage_datasetHash"
-HYPERPARAMETERS = "provlineage_hyperparameters"
-ENVIRONMENT = "provlineage_environment"
-MODEL = "provlineage_model"
-METRICS = "provlineage_metrics"
-INFERENCE = "provlineage_inference"
-SIGNATURE = "provlineage_signature"
-
-
-def schema_url(class_name: str) -> str:
-    return f"{SCHEMA_BASE}/{class_name}.json"
+# Values such as digests and key ids look like secrets to Airflow's masker; they are not.
+_NEVER_REDACT = ["digest", "keyId", "signature", "algorithm", "previousDigest"]
 
 
 class _ProvlineageFacet:
@@ -39,10 +36,6 @@ class _ProvlineageFacet:
         if not self._producer:  # type: ignore[has-type]
             self._producer = PRODUCER
         self._schemaURL = self._get_schema()  # type: ignore[attr-defined]
-
-
-# Values such as digests and key ids look like secrets to Airflow's masker; they are not.
-_NEVER_REDACT = ["digest", "keyId", "signature", "algorithm", "previousDigest"]
 
 
 @attr.define
@@ -61,14 +54,14 @@ class DatasetHashDatasetFacet(_ProvlineageFacet, DatasetFacet):
     algorithm: str
     digest: str
     size: int
-    fileCount: int  # noqa: N815
+    fileCount: int
     kind: str = "file"
     """``file``, ``directory`` or ``remote``."""
     manifest: list[ManifestEntry] | None = None
     """Per-file digests of a directory, sorted by path, capped at ``manifestLimit`` entries."""
-    manifestOmitted: int | None = None  # noqa: N815
+    manifestOmitted: int | None = None
     """How many manifest entries were left out to keep the event small for Marquez."""
-    rootDigestMethod: str | None = None  # noqa: N815
+    rootDigestMethod: str | None = None
     uri: str | None = None
     _additional_skip_redact: ClassVar[list[str]] = [*_NEVER_REDACT, "manifest"]
 
@@ -82,7 +75,7 @@ class HyperparametersRunFacet(_ProvlineageFacet, RunFacet):
     """Training/inference parameters as JSON; secrets replaced by ``"***"`` and listed in ``redactedKeys``."""
 
     parameters: dict[str, Any]
-    redactedKeys: list[str] = attr.field(factory=list)  # noqa: N815
+    redactedKeys: list[str] = attr.field(factory=list)
     conversions: dict[str, str] | None = None
     """Dotted path -> original Python type, for values JSON could not carry as they were."""
 
@@ -99,14 +92,14 @@ class EnvironmentRunFacet(_ProvlineageFacet, RunFacet):
     os: dict[str, str]
     architecture: str
     hostname: str
-    cpuCount: int | None = None  # noqa: N815
-    memoryBytes: int | None = None  # noqa: N815
+    cpuCount: int | None = None
+    memoryBytes: int | None = None
     gpus: list[dict[str, Any]] | None = None
     distributions: dict[str, str] | None = None
-    distributionsDigest: str | None = None  # noqa: N815
+    distributionsDigest: str | None = None
     git: dict[str, Any] | None = None
-    containerImage: str | None = None  # noqa: N815
-    environmentVariables: dict[str, str] | None = None  # noqa: N815
+    containerImage: str | None = None
+    environmentVariables: dict[str, str] | None = None
     _additional_skip_redact: ClassVar[list[str]] = [*_NEVER_REDACT, "distributions", "distributionsDigest"]
 
     @staticmethod
@@ -151,14 +144,14 @@ class InferenceRunFacet(_ProvlineageFacet, RunFacet):
     """Inference records of a run, committed to by an RFC 6962 Merkle root over their leaf hashes."""
 
     count: int
-    merkleRoot: str | None = None  # noqa: N815
-    treeAlgorithm: str = "rfc6962-sha256"  # noqa: N815
-    modelDigest: str | None = None  # noqa: N815
+    merkleRoot: str | None = None
+    treeAlgorithm: str = "rfc6962-sha256"
+    modelDigest: str | None = None
     log: str | None = None
     """Where the signed inference records are (a path or URI)."""
-    firstId: str | None = None  # noqa: N815
-    lastId: str | None = None  # noqa: N815
-    payloadsRetained: bool = False  # noqa: N815
+    firstId: str | None = None
+    lastId: str | None = None
+    payloadsRetained: bool = False
     _additional_skip_redact: ClassVar[list[str]] = [*_NEVER_REDACT, "merkleRoot", "modelDigest"]
 
     @staticmethod
@@ -171,17 +164,17 @@ class SignatureRunFacet(_ProvlineageFacet, RunFacet):
     """The event's signature and hash-chain position; this facet itself is the only part not signed."""
 
     algorithm: str
-    keyId: str  # noqa: N815
+    keyId: str
     signature: str
     """Base64 of the signature over PAE(payloadType, canonical payload)."""
     canonicalization: str
     """Name and version of the canonical form that was signed, e.g. ``provlineage-jcs/1``."""
-    payloadType: str  # noqa: N815
+    payloadType: str
     digest: str
     """``sha256:<hex>`` of the canonical payload; the next event of the stream links to it."""
     stream: str | None = None
     sequence: int | None = None
-    previousDigest: str | None = None  # noqa: N815
+    previousDigest: str | None = None
     _additional_skip_redact: ClassVar[list[str]] = [*_NEVER_REDACT, "digest", "stream"]
 
     @staticmethod

@@ -15,7 +15,9 @@ from typing import Any
 from provlineage._internal.jsonsafe import Conversions, to_json_safe
 from provlineage.facets import HyperparametersRunFacet
 
-DEFAULT_SECRET_PATTERN = r"pass(word|wd)?|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential|auth|dsn|conn(ection)?[_-]?str"
+DEFAULT_SECRET_PATTERN = (
+    r"pass(word|wd)?|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential|auth|dsn|conn(ection)?[_-]?str"
+)
 REDACTED = "***"
 
 
@@ -42,10 +44,14 @@ def redact(parameters: Any, matcher: re.Pattern[str], path: str = "", redacted: 
     return parameters
 
 
-def hyperparameters_facet(parameters: Mapping[str, Any], *, secret_pattern: str | None = None) -> HyperparametersRunFacet:
+def hyperparameters_facet(
+    parameters: Mapping[str, Any], *, secret_pattern: str | None = None
+) -> HyperparametersRunFacet:
     """The facet for ``parameters``: redacted first, then made JSON-safe (see :mod:`provlineage._internal.jsonsafe`)."""
     redacted: list[str] = []
     cleaned = redact(dict(parameters), secret_matcher(secret_pattern), redacted=redacted)
     conversions = Conversions()
     safe = to_json_safe(cleaned, conversions=conversions)
-    return HyperparametersRunFacet(parameters=safe, redactedKeys=sorted(redacted), conversions=dict(conversions) or None)
+    return HyperparametersRunFacet(
+        parameters=safe, redactedKeys=sorted(redacted), conversions=dict(conversions) or None
+    )

@@ -54,7 +54,9 @@ def signature_algorithm(key: PrivateKey | PublicKey) -> str:
         return "ed25519"
     if isinstance(key, (ec.EllipticCurvePrivateKey, ec.EllipticCurvePublicKey)):
         if not isinstance(key.curve, ec.SECP256R1):
-            raise KeyLoadError(f"unsupported EC curve {key.curve.name}", "use a P-256 key (provlineage keygen --algorithm ecdsa-p256)")
+            raise KeyLoadError(
+                f"unsupported EC curve {key.curve.name}", "use a P-256 key (provlineage keygen --algorithm ecdsa-p256)"
+            )
         return "ecdsa-p256-sha256"
     if isinstance(key, (rsa.RSAPrivateKey, rsa.RSAPublicKey)):
         if key.key_size < 2048:
@@ -70,16 +72,18 @@ class KeyPairPaths:
     key_id: str
 
 
-def write_key_pair(out_dir: Path, algorithm: str, *, passphrase: bytes | None = None, force: bool = False) -> KeyPairPaths:
+def write_key_pair(
+    out_dir: Path, algorithm: str, *, passphrase: bytes | None = None, force: bool = False
+) -> KeyPairPaths:
     """Generate a key pair into ``out_dir`` (private key mode 0600); refuses to overwrite unless ``force``."""
     private_path, public_path = out_dir / PRIVATE_KEY_FILE, out_dir / PUBLIC_KEY_FILE
     existing = [p for p in (private_path, public_path) if p.exists()]
     if existing and not force:
-        raise KeyLoadError(f"key file {existing[0]} already exists", "pass --force to replace it, or choose another --out-dir")
+        raise KeyLoadError(
+            f"key file {existing[0]} already exists", "pass --force to replace it, or choose another --out-dir"
+        )
     private_key = generate_private_key(algorithm)
-    encryption = (
-        serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption()
-    )
+    encryption = serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption()
     private_pem = private_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
     public_pem = private_key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
@@ -145,9 +149,13 @@ def load_private_key(path: str | os.PathLike[str], *, passphrase_env: str | None
             raise KeyLoadError(
                 f"wrong passphrase for private key {path}", f"check the value of ${passphrase_env}"
             ) from None
-        raise KeyLoadError(f"{path} is not a valid PEM private key ({error})", "regenerate it with `provlineage keygen`") from None
+        raise KeyLoadError(
+            f"{path} is not a valid PEM private key ({error})", "regenerate it with `provlineage keygen`"
+        ) from None
     except (TypeError, UnsupportedAlgorithm) as error:
-        raise KeyLoadError(f"cannot load private key {path} ({error})", "use an unencrypted or PKCS#8-encrypted PEM key") from None
+        raise KeyLoadError(
+            f"cannot load private key {path} ({error})", "use an unencrypted or PKCS#8-encrypted PEM key"
+        ) from None
     signature_algorithm(key)  # rejects unsupported key types with a clear message
     return key  # type: ignore[return-value]
 
@@ -164,7 +172,9 @@ def load_public_key(path: str | os.PathLike[str]) -> PublicKey:
     try:
         key = serialization.load_pem_public_key(data)
     except (ValueError, UnsupportedAlgorithm) as error:
-        raise KeyLoadError(f"{path} is not a PEM public key ({error})", f"pass the {PUBLIC_KEY_FILE} written by `provlineage keygen`") from None
+        raise KeyLoadError(
+            f"{path} is not a PEM public key ({error})", f"pass the {PUBLIC_KEY_FILE} written by `provlineage keygen`"
+        ) from None
     signature_algorithm(key)  # type: ignore[arg-type]
     return key  # type: ignore[return-value]
 
@@ -190,7 +200,9 @@ class Keyring:
         kid = key_id(key)
         if kid not in self._keys:
             self._keys[kid] = key
-            self._pems.append(key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+            self._pems.append(
+                key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            )
         return kid
 
     def get(self, kid: str) -> PublicKey | None:

@@ -47,7 +47,9 @@ def check_legacy(envelope: dict[str, Any], keyring: Keyring) -> EventCheck:
         return EventCheck(Status.FAILED, "legacy envelope: signature is not valid base64")
     rsa_keys = keyring.rsa_keys()
     if not rsa_keys:
-        return EventCheck(Status.UNKNOWN_KEY, "legacy envelope needs the old tool's RSA public key; pass it with --public-key")
+        return EventCheck(
+            Status.UNKNOWN_KEY, "legacy envelope needs the old tool's RSA public key; pass it with --public-key"
+        )
     data = signed_data.encode("utf-8")
     for key in rsa_keys:
         try:

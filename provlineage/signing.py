@@ -17,6 +17,8 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -25,9 +27,14 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
-from provlineage._internal.canonical import CANONICALIZATION, SIGNATURE_FACET, canonical_bytes, project_event
+from provlineage._internal.canonical import (
+    CANONICALIZATION,
+    SIGNATURE_FACET,
+    canonical_bytes,
+    project_event,
+)
+from provlineage._internal.constants import PRODUCER, schema_url
 from provlineage.errors import CanonicalizationError, SigningError
-from provlineage.facets import PRODUCER, schema_url
 from provlineage.keys import Keyring, PublicKey, signature_algorithm
 from provlineage.signer import Signer
 
@@ -51,38 +58,52 @@ def pae(payload_type: str, body: bytes) -> bytes:
     return b"DSSEv1 %d %b %d %b" % (len(kind), kind, len(body), body)
 
 
-def _body(view: dict[str, Any], algorithm: str, kid: str, chain: ChainLink | None) -> bytes:
-    payload: dict[str, Any] = {"canonicalization": CANONICALIZATION, "algorithm": algorithm, "keyId": kid, "event": view}
+def _payload_parts(algorithm: str, kid: str, chain: ChainLink | None) -> tuple[bytes, bytes]:
+    """The canonical payload around the event: ``body = prefix + canonical(event view) + suffix``.
+
+    Members sort as algorithm < canonicalization < chain < event < keyId, so the event sits between two short,
+    fixed parts and a verifier can splice the event text of a canonical log line in without re-serializing it.
+    """
+    head: dict[str, Any] = {"algorithm": algorithm, "canonicalization": CANONICALIZATION}
     if chain is not None:
         link: dict[str, Any] = {"stream": chain.stream, "sequence": chain.sequence}
         if chain.previous_digest is not None:
             link["previousDigest"] = chain.previous_digest
-        payload["chain"] = link
-    return canonical_bytes(payload)
+        head["chain"] = link
+    return canonical_bytes(head)[:-1] + b',"event":', b',"keyId":' + canonical_bytes(kid) + b"}"
 
 
 def digest_of(body: bytes) -> str:
     return "sha256:" + hashlib.sha256(body).hexdigest()
 
 
-def sign_event(event: dict[str, Any], signer: Signer, *, chain: ChainLink | None = None, may_hold_nulls: bool = True) -> str:
-    """Add a ``provlineage_signature`` facet to ``event`` in place and return the event's digest.
+def sign_event(
+    event: dict[str, Any], signer: Signer, *, chain: ChainLink | None = None, may_hold_nulls: bool = True
+) -> str:
+    """Normalize ``event`` in place to its covered view, add the ``provlineage_signature`` facet, return the digest.
 
-    ``event`` must hold JSON values prepared by :func:`provlineage._internal.canonical.prepare` or ``loads``.
+    ``event`` must hold JSON values prepared by :func:`provlineage._internal.canonical.prepare` or ``loads``.  The
+    normalization (times as UTC instants, nulls and Marquez-dropped parent-link members removed) changes no meaning;
+    it makes the event equal to what is signed, so :func:`signed_event_text` is the signed bytes plus the facet.
     """
     run = event.get("run")
     if not isinstance(run, dict):
         raise SigningError("event has no run object", "sign OpenLineage RunEvents only")
-    facets = run.get("facets")
-    if not isinstance(facets, dict):
-        facets = run["facets"] = {}
-    facets.pop(SIGNATURE_FACET, None)
-    body = _body(project_event(event, may_hold_nulls=may_hold_nulls), signer.algorithm, signer.key_id, chain)
+    if not isinstance(run.get("facets"), dict):
+        run["facets"] = {}
+    run["facets"].pop(SIGNATURE_FACET, None)
+    view = project_event(event, may_hold_nulls=may_hold_nulls)
+    event.clear()
+    event.update(view)
+    prefix, suffix = _payload_parts(signer.algorithm, signer.key_id, chain)
+    body = prefix + canonical_bytes(view) + suffix
     digest = digest_of(body)
     try:
         signature = signer.sign(pae(PAYLOAD_TYPE, body))
     except Exception as error:  # a remote signer (KMS, HSM) can fail in its own ways
-        raise SigningError(f"signer {signer.key_id} failed ({type(error).__name__}: {error})", "check the signing key or service") from error
+        raise SigningError(
+            f"signer {signer.key_id} failed ({type(error).__name__}: {error})", "check the signing key or service"
+        ) from error
     facet: dict[str, Any] = {
         "_producer": PRODUCER,
         "_schemaURL": _SIGNATURE_SCHEMA,
@@ -98,8 +119,13 @@ def sign_event(event: dict[str, Any], signer: Signer, *, chain: ChainLink | None
         facet["sequence"] = chain.sequence
         if chain.previous_digest is not None:
             facet["previousDigest"] = chain.previous_digest
-    facets[SIGNATURE_FACET] = facet
+    event["run"]["facets"][SIGNATURE_FACET] = facet
     return digest
+
+
+def signed_event_text(event: dict[str, Any]) -> str:
+    """The line to store for a signed event: its canonical JSON, which verifiers can check without re-serializing."""
+    return canonical_bytes(event).decode("utf-8")
 
 
 class Status(str, Enum):
@@ -127,6 +153,8 @@ class EventCheck:
     stream: str | None = None
     sequence: int | None = None
     previous_digest: str | None = None
+    authenticated_by: str | None = None
+    """``signature`` (its own) or ``chain`` (the next event of its stream links to its digest)."""
 
 
 def _verify_raw(key: PublicKey, signature: bytes, message: bytes) -> bool:
@@ -155,19 +183,120 @@ def _chain_of(facet: dict[str, Any]) -> tuple[ChainLink | None, str]:
     return ChainLink(stream, sequence, previous), ""
 
 
-def check_event(event: Any, keyring: Keyring, *, may_hold_nulls: bool = True) -> EventCheck:
-    """Check the signature of one parsed event (values from ``canonical.loads``)."""
-    if not isinstance(event, dict) or not isinstance(event.get("run"), dict) or not isinstance(event.get("job"), dict):
-        return EventCheck(Status.MALFORMED, "not an OpenLineage run event (a JSON object with run and job is expected)")
-    facets = event["run"].get("facets")
-    if not isinstance(facets, dict) or not facets:
-        return EventCheck(
-            Status.UNSIGNED,
-            "event has no run facets, so no provlineage_signature; emit it through provlineage.transport.SigningTransport",
-        )
-    facet = facets.get(SIGNATURE_FACET)
-    if facet is None:
-        return EventCheck(Status.UNSIGNED, "event has no provlineage_signature facet; emit it through SigningTransport")
+_SIGNATURE_MEMBER = f'"{SIGNATURE_FACET}":'
+_DECODER = json.JSONDecoder()
+
+
+def _split_signature_member(line: str) -> tuple[Any, str] | None:
+    """``(signature facet, line without the member)`` when the line holds exactly one signature member."""
+    if line.count(_SIGNATURE_MEMBER) != 1:
+        return None
+    start = line.index(_SIGNATURE_MEMBER)
+    try:
+        facet, end = _DECODER.raw_decode(line, start + len(_SIGNATURE_MEMBER))
+    except ValueError:
+        return None
+    if line[end : end + 1] == ",":
+        return facet, line[:start] + line[end + 1 :].rstrip()
+    if line[start - 1 : start] == ",":
+        return facet, line[: start - 1] + line[end:].rstrip()
+    return facet, line[:start] + line[end:].rstrip()
+
+
+class PendingCheck:
+    """A signed event whose bytes are identified but not yet authenticated.
+
+    It is authenticated either by its own signature, or by the next event of its stream: that event's signed body
+    holds this event's digest, so once that event is authenticated, SHA-256 fixes this one too.  Candidate bodies:
+    the stored line with the signature member cut out (no parsing: works for lines provlineage wrote) and the full
+    canonical form of the parsed event (works for any honest re-serialization, e.g. Marquez's).  A *quick* check
+    (from :func:`inspect_signed_line`) has only the first; when it fails, the caller inspects the record fully.
+    """
+
+    __slots__ = (
+        "_bodies",
+        "_event",
+        "_full_done",
+        "_line_view",
+        "_may_hold_nulls",
+        "_parts",
+        "algorithm",
+        "check",
+        "facet_digest",
+        "key",
+        "quick",
+        "signature",
+    )
+
+    def __init__(
+        self,
+        check: EventCheck,
+        key: PublicKey,
+        algorithm: str,
+        signature: bytes,
+        facet_digest: Any,
+        *,
+        event: Any = None,
+        line_view: str | None = None,
+        may_hold_nulls: bool = True,
+    ) -> None:
+        self.check, self.key, self.algorithm, self.signature = check, key, algorithm, signature
+        self.facet_digest = facet_digest
+        self._event, self._line_view, self._may_hold_nulls = event, line_view, may_hold_nulls
+        self.quick = event is None
+        self._bodies: list[bytes] | None = None
+        self._parts: tuple[bytes, bytes] = (b"", b"")
+        self._full_done = self.quick
+
+    def _candidate_bodies(self) -> Iterator[bytes]:
+        if self._bodies is None:
+            chain = None
+            if self.check.stream is not None:
+                chain = ChainLink(self.check.stream, self.check.sequence, self.check.previous_digest)  # type: ignore[arg-type]
+            self._parts = _payload_parts(self.algorithm, self.check.key_id, chain)  # type: ignore[arg-type]
+            self._bodies = []
+            if self._line_view is not None:
+                self._bodies.append(self._parts[0] + self._line_view.encode("utf-8", "surrogatepass") + self._parts[1])
+        yield from list(self._bodies)
+        if self._full_done:
+            return
+        self._full_done = True
+        try:
+            view = project_event(self._event, may_hold_nulls=self._may_hold_nulls)
+            full = self._parts[0] + canonical_bytes(view) + self._parts[1]
+        except (CanonicalizationError, ValueError) as error:
+            self.check.reason = f"cannot canonicalize the event: {error}"
+            return
+        if full not in self._bodies:
+            self._bodies.append(full)
+            yield full
+
+    def _accept(self, body: bytes, digest: str, how: str) -> EventCheck:
+        self.check.digest = digest
+        if self.facet_digest != digest:
+            self.check.reason = "the digest field was altered (the signed content is intact)"
+            return self.check
+        self.check.status, self.check.reason, self.check.authenticated_by = Status.VALID, "", how
+        return self.check
+
+    def by_signature(self) -> EventCheck:
+        for body in self._candidate_bodies():
+            if _verify_raw(self.key, self.signature, pae(PAYLOAD_TYPE, body)):
+                return self._accept(body, digest_of(body), "signature")
+        if not self.check.reason:
+            self.check.reason = "signature does not match the event: the event or its chain position was altered"
+        return self.check
+
+    def by_successor(self, linked_digest: str) -> EventCheck:
+        """Authenticated through the next event's verified ``previousDigest``; falls back to the own signature."""
+        for body in self._candidate_bodies():
+            digest = digest_of(body)
+            if digest == linked_digest:
+                return self._accept(body, digest, "chain")
+        return self.by_signature()
+
+
+def _inspect_facet(facet: Any, keyring: Keyring) -> EventCheck | tuple[EventCheck, PublicKey, str, bytes]:
     if not isinstance(facet, dict):
         return EventCheck(Status.MALFORMED, "provlineage_signature is not an object")
     kid, algorithm = facet.get("keyId"), facet.get("algorithm")
@@ -189,14 +318,9 @@ def check_event(event: Any, keyring: Keyring, *, may_hold_nulls: bool = True) ->
         return result
     key = keyring.get(kid)
     if key is None:
-        return EventCheck(
-            Status.UNKNOWN_KEY,
-            f"signed by key {kid}, which is not among the trusted public keys; pass it with --public-key",
-            key_id=kid,
-            stream=result.stream,
-            sequence=result.sequence,
-            previous_digest=result.previous_digest,
-        )
+        result.status = Status.UNKNOWN_KEY
+        result.reason = f"signed by key {kid}, which is not among the trusted public keys; pass it with --public-key"
+        return result
     if signature_algorithm(key) != algorithm:
         result.reason = f"algorithm {algorithm!r} does not match the {signature_algorithm(key)} key {kid}"
         return result
@@ -205,16 +329,58 @@ def check_event(event: Any, keyring: Keyring, *, may_hold_nulls: bool = True) ->
     except (binascii.Error, TypeError, ValueError):
         result.reason = "signature is not valid base64"
         return result
-    try:
-        body = _body(project_event(event, may_hold_nulls=may_hold_nulls), algorithm, kid, chain)
-    except CanonicalizationError as error:
-        return EventCheck(Status.MALFORMED, f"cannot canonicalize the event: {error}", key_id=kid)
-    result.digest = digest_of(body)
-    if not _verify_raw(key, signature, pae(PAYLOAD_TYPE, body)):
-        result.reason = "signature does not match the event: the event or its chain position was altered"
-        return result
-    if facet.get("digest") != result.digest:
-        result.reason = "the digest field was altered (the signed content is intact)"
-        return result
-    result.status = Status.VALID
-    return result
+    return result, key, algorithm, signature
+
+
+def inspect_signed_line(line: str, keyring: Keyring) -> PendingCheck | None:
+    """A quick check of a stored line without parsing the event; ``None`` when the line needs a full inspection."""
+    split = _split_signature_member(line)
+    if split is None:
+        return None
+    facet, view_text = split
+    inspected = _inspect_facet(facet, keyring)
+    if isinstance(inspected, EventCheck):
+        return None
+    check, key, algorithm, signature = inspected
+    return PendingCheck(check, key, algorithm, signature, facet.get("digest"), line_view=view_text)
+
+
+def inspect_event(
+    event: Any, keyring: Keyring, *, line: str | None = None, may_hold_nulls: bool = True
+) -> EventCheck | PendingCheck:
+    """Everything short of the cryptographic check: a final result for bad records, else a :class:`PendingCheck`.
+
+    ``event`` comes from ``canonical.loads``; ``line`` is its stored text when it comes from a log.
+    """
+    if not isinstance(event, dict) or not isinstance(event.get("run"), dict) or not isinstance(event.get("job"), dict):
+        return EventCheck(Status.MALFORMED, "not an OpenLineage run event (a JSON object with run and job is expected)")
+    facets = event["run"].get("facets")
+    if not isinstance(facets, dict) or not facets:
+        return EventCheck(
+            Status.UNSIGNED,
+            "event has no run facets, so no provlineage_signature; emit it through provlineage.transport.SigningTransport",
+        )
+    facet = facets.get(SIGNATURE_FACET)
+    if facet is None:
+        return EventCheck(Status.UNSIGNED, "event has no provlineage_signature facet; emit it through SigningTransport")
+    inspected = _inspect_facet(facet, keyring)
+    if isinstance(inspected, EventCheck):
+        return inspected
+    check, key, algorithm, signature = inspected
+    split = _split_signature_member(line) if line is not None else None
+    return PendingCheck(
+        check,
+        key,
+        algorithm,
+        signature,
+        facet.get("digest"),
+        event=event,
+        line_view=split[1] if split else None,
+        may_hold_nulls=may_hold_nulls,
+    )
+
+
+def check_event(event: Any, keyring: Keyring, *, may_hold_nulls: bool = True) -> EventCheck:
+    """Check the signature of one parsed event (values from ``canonical.loads``)."""
+    inspected = inspect_event(event, keyring, may_hold_nulls=may_hold_nulls)
+    return inspected if isinstance(inspected, EventCheck) else inspected.by_signature()

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from conftest_marquez import marquez_server  # noqa: F401 - fixture for the Marquez contract tests
+
 from provlineage.keys import write_key_pair
 
 REPO = Path(__file__).resolve().parents[1]

@@ -84,7 +84,7 @@ def _jcs_int(text: str) -> Any:
 def _reject_constant(name: str) -> Any:
     raise CanonicalizationError(
         f"JSON holds the non-standard constant {name}",
-        "NaN and Infinity are not JSON; provlineage writes them as the strings \"NaN\"/\"Infinity\"",
+        'NaN and Infinity are not JSON; provlineage writes them as the strings "NaN"/"Infinity"',
     )
 
 
@@ -127,7 +127,9 @@ def canonical_bytes(value: Any) -> bytes:
         return _mark_number(item)
 
     try:
-        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=default)
+        text = json.dumps(
+            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=default
+        )
     except (TypeError, ValueError) as error:
         raise CanonicalizationError(f"value cannot be canonicalized ({error})", "pass JSON values only") from error
     if _NON_BMP.search(text):

@@ -31,6 +31,10 @@ def normalize_instant(value: object) -> object:
     if not zulu:
         offset = _dt.timedelta(hours=int(off_h), minutes=int(off_m), seconds=int(off_s or 0))
         local = local - offset if sign == "+" else local + offset
-    text = local.strftime("%Y-%m-%dT%H:%M:%S") if local.year >= 1000 else f"{local.year:04d}" + local.strftime("-%m-%dT%H:%M:%S")
+    text = (
+        local.strftime("%Y-%m-%dT%H:%M:%S")
+        if local.year >= 1000
+        else f"{local.year:04d}" + local.strftime("-%m-%dT%H:%M:%S")
+    )
     fraction = (fraction or "").rstrip("0")
     return f"{text}.{fraction}Z" if fraction else f"{text}Z"

@@ -56,7 +56,7 @@ def _note(out: Conversions, path: str, value: Any) -> None:
     out[path or "$"] = f"{type(value).__module__}.{type(value).__qualname__}".removeprefix("builtins.")
 
 
-def _convert(value: Any, path: str, out: Conversions) -> Any:  # noqa: C901 - one flat dispatch table
+def _convert(value: Any, path: str, out: Conversions) -> Any:
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int) and not isinstance(value, enum.Enum):
@@ -107,7 +107,7 @@ def _convert_special(value: Any, path: str, out: Conversions) -> Any:
             return _convert(value.item(), path, out)
         except (TypeError, ValueError):
             pass
-    if isinstance(value, (list, tuple)) or hasattr(value, "__iter__") and not isinstance(value, (str, bytes)):
+    if isinstance(value, (list, tuple)) or (hasattr(value, "__iter__") and not isinstance(value, (str, bytes))):
         try:
             return [_convert(item, f"{path}[{i}]", out) for i, item in enumerate(value)]
         except TypeError:

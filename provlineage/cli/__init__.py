@@ -17,7 +17,9 @@ from provlineage.errors import ProvlineageError
 
 #: name -> "module:attribute" of a click command.
 COMMANDS: dict[str, str] = {
+    "hash": "provlineage.cli.hash:hash_command",
     "keygen": "provlineage.cli.keygen:keygen",
+    "lineage": "provlineage.cli.lineage:lineage",
     "verify": "provlineage.cli.verify:verify",
 }
 
@@ -39,7 +41,9 @@ class _LazyGroup(click.Group):
 @click.option("-v", "--verbose", is_flag=True, help="Log debug details to stderr.")
 def cli(verbose: bool) -> None:
     """Signed, verifiable ML provenance on OpenLineage events."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -11,8 +11,17 @@ from provlineage.keys import KEYGEN_ALGORITHMS, read_passphrase, write_key_pair
 
 @click.command()
 @click.option("--algorithm", type=click.Choice(list(KEYGEN_ALGORITHMS)), default="ed25519", show_default=True)
-@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), required=True, help="Where private_key.pem and public_key.pem go.")
-@click.option("--passphrase-env", metavar="VAR", help="Encrypt the private key with the passphrase held in this environment variable.")
+@click.option(
+    "--out-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Where private_key.pem and public_key.pem go.",
+)
+@click.option(
+    "--passphrase-env",
+    metavar="VAR",
+    help="Encrypt the private key with the passphrase held in this environment variable.",
+)
 @click.option("--force", is_flag=True, help="Replace existing key files.")
 def keygen(algorithm: str, out_dir: Path, passphrase_env: str | None, force: bool) -> None:
     """Write DIR/private_key.pem (mode 0600) and DIR/public_key.pem and print the key id."""

@@ -1,12 +1,16 @@
 """``provlineage verify``: prove that a log of signed events was not altered, removed or reordered.
 
 Exit status: 0 when every record verifies and every chain is intact, 1 when anything does not, 2 for usage errors.
+With ``--datasets`` / ``--inference-log`` / ``--inference``, 1 also when a dataset changed, an inference log does
+not match the roots its verified events signed, or the inference cannot be proven.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
+from typing import Any
 
 import click
 
@@ -26,24 +30,131 @@ def render_text(report: Report, sources: str) -> str:
         where = f" at {finding.source}:{finding.line}" if finding.source else ""
         lines.append(f"{'CHAIN':11} stream {finding.stream}: {finding.kind}{where}: {finding.detail}")
     for summary in report.streams.values():
-        lines.append(f"{'stream':11} {summary.stream}: {summary.count} events, sequence {summary.first_sequence}..{summary.last_sequence}, head {summary.head_digest}")
+        lines.append(
+            f"{'stream':11} {summary.stream}: {summary.count} events, sequence {summary.first_sequence}..{summary.last_sequence}, head {summary.head_digest}"
+        )
     lines.append("RESULT: OK" if report.ok else "RESULT: FAILED")
     return "\n".join(lines)
 
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(dir_okay=False))
-@click.option("--public-key", "public_keys", multiple=True, required=True, metavar="PEM", help="Trusted public key; repeat for a keyring (key rotation). RSA keys also verify old-tool records.")
+@click.option(
+    "--public-key",
+    "public_keys",
+    multiple=True,
+    required=True,
+    metavar="PEM",
+    help="Trusted public key; repeat for a keyring (key rotation). RSA keys also verify old-tool records.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@click.option("--workers", type=int, default=None, help="Processes for signature checks (default: all cores for large logs).")
-def verify(paths: tuple[str, ...], public_keys: tuple[str, ...], as_json: bool, workers: int | None) -> None:
+@click.option(
+    "--workers", type=int, default=None, help="Processes for signature checks (default: all cores for large logs)."
+)
+@click.option(
+    "--datasets",
+    "recheck_datasets",
+    is_flag=True,
+    help="Re-hash the datasets the verified events record; list added, missing and changed files.",
+)
+@click.option(
+    "--inference-log",
+    "inference_logs",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Check an inference log against the Merkle roots signed in the verified events; repeatable.",
+)
+@click.option(
+    "--inference",
+    "inference_id",
+    metavar="ID",
+    help="Prove that inference ID belongs to a run whose verified event signed its Merkle root.",
+)
+def verify(  # noqa: PLR0917 (one parameter per click option)
+    paths: tuple[str, ...],
+    public_keys: tuple[str, ...],
+    as_json: bool,
+    workers: int | None,
+    recheck_datasets: bool = False,
+    inference_logs: tuple[str, ...] = (),
+    inference_id: str | None = None,
+) -> None:
     """Verify every record of the JSON Lines logs PATHS (read in the order given, as one log)."""
     if not paths:
         raise click.UsageError("give at least one log file to verify")
     keyring = Keyring.from_files(list(public_keys))
-    report = verify_files(list(paths), keyring, workers=workers)
+    content_checks = recheck_datasets or bool(inference_logs) or inference_id is not None
+    report = verify_files(list(paths), keyring, workers=workers, keep_events=content_checks)
+    extra_lines, extra_json, extra_ok = _content_checks(
+        report,
+        keyring,
+        paths,
+        recheck_datasets=recheck_datasets,
+        inference_logs=inference_logs,
+        inference_id=inference_id,
+    )
+    ok = report.ok and extra_ok
     if as_json:
-        click.echo(json.dumps(report.to_json(), indent=2))
+        click.echo(json.dumps({**report.to_json(), **extra_json, "ok": ok}, indent=2))
     else:
-        click.echo(render_text(report, ", ".join(paths)))
-    sys.exit(0 if report.ok else 1)
+        text = render_text(report, ", ".join(paths))
+        if content_checks:  # the content checks go before the one RESULT line, which then covers them too
+            text = "\n".join([*text.splitlines()[:-1], *extra_lines, "RESULT: OK" if ok else "RESULT: FAILED"])
+        click.echo(text)
+    sys.exit(0 if ok else 1)
+
+
+# --- --datasets, --inference-log, --inference: what the verified events say about data and inference logs -------
+def _content_checks(
+    report: Report,
+    keyring: Keyring,
+    event_logs: tuple[str, ...],
+    *,
+    recheck_datasets: bool,
+    inference_logs: tuple[str, ...],
+    inference_id: str | None,
+) -> tuple[list[str], dict[str, Any], bool]:
+    lines: list[str] = []
+    data: dict[str, Any] = {}
+    ok = True
+    if recheck_datasets:
+        from provlineage.datasets_check import check_datasets, summary_line
+
+        checks = check_datasets(report)
+        lines += [check.line() for check in checks if not check.ok]
+        lines.append(summary_line(checks))
+        data["datasets"] = [check.to_json() for check in checks]
+        ok = ok and all(check.ok for check in checks)
+    if inference_logs or inference_id is not None:
+        from provlineage import inference
+
+        events = [(record.source, record.line, event) for record, event in report.verified_events()]
+        committed = inference.commitments(events)
+        if inference_logs:
+            runs = [
+                check for path in inference_logs for check in inference.check_inference_log(path, committed, keyring)
+            ]
+            lines += [run.line() for run in runs]
+            data["inferenceLogs"] = [run.to_json() for run in runs]
+            ok = ok and bool(runs) and all(run.ok for run in runs)
+        if inference_id is not None:
+            logs = [Path(p) for p in inference_logs] or inference.candidate_logs(committed, event_logs)
+            try:
+                proof, commitment = inference.prove_committed(inference_id, committed, logs)
+            except inference.InferenceLogError as error:
+                lines.append(f"{'INFERENCE':11} {error}")
+                data["inference"] = {"id": inference_id, "proven": False, "reason": str(error)}
+                ok = False
+            else:
+                lines.append(
+                    f"{'INFERENCE':11} {inference_id}: record {proof.index} of {proof.tree_size} in run {proof.run_id}, "
+                    f"proven against the Merkle root signed at {commitment.source}:{commitment.line}"
+                )
+                data["inference"] = {
+                    "id": inference_id,
+                    "proven": True,
+                    "signedAt": f"{commitment.source}:{commitment.line}",
+                    "proof": proof.to_json(),
+                }
+    return lines, data, ok

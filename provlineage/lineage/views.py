@@ -1,0 +1,320 @@
+"""Plain views of runs and datasets, the building blocks every answer is made of.
+
+A view copies out of the graph exactly what an auditor reads: for a run its job, state, times, inputs and outputs
+with their digests, hyperparameters, environment, git commit, metrics, inference commitment, signer keys and how
+well its record verified (with the caveats that qualify it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from provlineage import facets as pf
+from provlineage.lineage.graph import DatasetKey, DatasetUse, EventRef, Lineage, ModelVersion, Run
+
+#: Distributions worth naming in an answer: they decide what a model computes.
+KEY_PACKAGES = (
+    "catboost",
+    "jax",
+    "keras",
+    "lightgbm",
+    "numpy",
+    "pandas",
+    "scikit-learn",
+    "scipy",
+    "tensorflow",
+    "torch",
+    "transformers",
+    "xgboost",
+)
+_FACET_META = ("_producer", "_schemaURL", "_deleted")
+
+
+@dataclass(frozen=True)
+class Caveat:
+    """Something that qualifies an answer: an unverified record that claims to belong to it, a chain gap, ..."""
+
+    kind: str
+    message: str
+    source: str = ""
+    line: int = 0
+
+
+@dataclass
+class DatasetRef:
+    """A dataset as a run used it: identity, recorded digest, and the verified runs that wrote that content."""
+
+    namespace: str
+    name: str
+    digest: str | None
+    kind: str | None = None
+    size: int | None = None
+    file_count: int | None = None
+    model: dict[str, Any] | None = None
+    produced_by: list[str] = field(default_factory=list)
+    hash_facet: dict[str, Any] | None = field(default=None, repr=False)
+
+    @property
+    def key(self) -> DatasetKey:
+        return (self.namespace, self.name)
+
+
+@dataclass
+class RunView:
+    run_id: str
+    job_namespace: str
+    job_name: str
+    role: str
+    """``training``, ``inference``, ``evaluation`` or ``other``."""
+    state: str
+    started_at: str | None
+    ended_at: str | None
+    parent_run_id: str | None
+    inputs: list[DatasetRef]
+    outputs: list[DatasetRef]
+    hyperparameters: dict[str, Any] | None
+    environment: dict[str, Any] | None
+    git: dict[str, Any] | None
+    metrics: dict[str, Any] | None
+    inference: dict[str, Any] | None
+    key_ids: list[str]
+    producers: list[str]
+    events: list[EventRef]
+    caveats: list[Caveat]
+
+    @property
+    def status(self) -> str:
+        return "verified-with-caveats" if self.caveats else "verified"
+
+
+def strip_meta(facet: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A facet without its ``_producer``/``_schemaURL`` bookkeeping."""
+    if facet is None:
+        return None
+    return {key: value for key, value in facet.items() if key not in _FACET_META}
+
+
+def _job_type(run: Run) -> str:
+    facet = run.job_facets.get("jobType")
+    return str(facet.get("jobType") or "").upper() if isinstance(facet, dict) else ""
+
+
+def role_of(lineage: Lineage, run: Run) -> str:
+    """What a run did: it wrote a model (training), served predictions (inference), scored one (evaluation)."""
+    if any(use.model is not None or lineage.datasets[key].is_model for key, use in run.outputs.items()):
+        return "training"
+    job_type = _job_type(run)
+    if run.facet(pf.INFERENCE) is not None or job_type in ("INFERENCE", "PREDICTION", "PREDICT", "SCORING"):
+        return "inference"
+    reads_model = any(lineage.datasets[key].is_model for key in run.inputs)
+    if job_type in ("EVALUATION", "VALIDATION") or (reads_model and run.facet(pf.METRICS) is not None):
+        return "evaluation"
+    if job_type == "TRAINING":
+        return "training"
+    return "other"
+
+
+def dataset_ref(lineage: Lineage, use: DatasetUse, producers: list[Run]) -> DatasetRef:
+    facet = use.hash_facet or {}
+    return DatasetRef(
+        namespace=use.key[0],
+        name=use.key[1],
+        digest=use.digest,
+        kind=facet.get("kind") if isinstance(facet.get("kind"), str) else None,
+        size=facet.get("size") if isinstance(facet.get("size"), int) else None,
+        file_count=facet.get("fileCount") if isinstance(facet.get("fileCount"), int) else None,
+        model=strip_meta(use.model),
+        produced_by=[run.run_id for run in producers],
+        hash_facet=use.hash_facet,
+    )
+
+
+def environment_summary(facet: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Interpreter, OS, host, container and the digest of all installed packages, plus the ML packages by name."""
+    if facet is None:
+        return None
+    python = facet.get("python") if isinstance(facet.get("python"), dict) else {}
+    system = facet.get("os") if isinstance(facet.get("os"), dict) else {}
+    distributions = facet.get("distributions") if isinstance(facet.get("distributions"), dict) else {}
+    summary: dict[str, Any] = {
+        "python": python.get("version"),
+        "implementation": python.get("implementation"),
+        "os": " ".join(str(system[k]) for k in ("name", "release") if system.get(k)) or None,
+        "architecture": facet.get("architecture"),
+        "hostname": facet.get("hostname"),
+        "containerImage": facet.get("containerImage"),
+        "distributionsDigest": facet.get("distributionsDigest"),
+        "distributionCount": len(distributions) if distributions else None,
+        "keyPackages": {name: distributions[name] for name in KEY_PACKAGES if name in distributions} or None,
+        "gpus": len(facet["gpus"]) if isinstance(facet.get("gpus"), list) else None,
+    }
+    return {key: value for key, value in summary.items() if value is not None}
+
+
+def git_summary(run: Run) -> dict[str, Any] | None:
+    """The code version: the environment facet's git block, else OpenLineage's ``sourceCodeLocation`` job facet."""
+    environment = run.facet(pf.ENVIRONMENT) or {}
+    git = environment.get("git")
+    if isinstance(git, dict) and git.get("commit"):
+        return {key: git[key] for key in ("commit", "branch", "dirty", "remoteUrl", "describe") if key in git}
+    location = run.job_facets.get("sourceCodeLocation")
+    if isinstance(location, dict) and location.get("version"):
+        summary = {"commit": location["version"], "remoteUrl": location.get("repoUrl") or location.get("url"), "branch": location.get("branch")}
+        return {key: value for key, value in summary.items() if value is not None}
+    return None
+
+
+def run_caveats(lineage: Lineage, run: Run) -> list[Caveat]:
+    caveats = [
+        Caveat(
+            "unverified-record",
+            f"an unverified record ({item.record.status.value}: {item.record.reason}) claims to be "
+            f"{item.claims.event_type or 'an'} event of this run; it was kept out",
+            item.record.source,
+            item.record.line,
+        )
+        for item in lineage.unverified_claiming_run(run.run_id)
+    ]
+    caveats += [
+        Caveat("chain", f"stream {finding.stream} of this run's signer: {finding.kind}: {finding.detail}", finding.source, finding.line)
+        for finding in lineage.findings_for_streams(run.streams)
+    ]
+    if not run.streams:
+        caveats.append(Caveat("unchained", "the run's events carry no hash-chain position: deletions cannot be detected"))
+    if run.state not in ("COMPLETE", "FAIL", "ABORT"):
+        caveats.append(Caveat("incomplete", f"no verified COMPLETE/FAIL event for this run (last verified event: {run.state})"))
+    elif run.state != "COMPLETE":
+        caveats.append(Caveat("failed", f"the run ended with {run.state}"))
+    return caveats
+
+
+def run_view(lineage: Lineage, run: Run, role: str | None = None) -> RunView:
+    hyperparameters = strip_meta(run.facet(pf.HYPERPARAMETERS))
+    metrics = strip_meta(run.facet(pf.METRICS))
+    inference = strip_meta(run.facet(pf.INFERENCE))
+    inputs = [dataset_ref(lineage, use, lineage.writers_before(use, run)) for use in run.inputs.values()]
+    outputs = [dataset_ref(lineage, use, [run]) for use in run.outputs.values()]
+    caveats = run_caveats(lineage, run)
+    if role in (None, "training"):
+        missing = [ref for ref in inputs if ref.digest is None]
+        caveats += [Caveat("no-digest", f"input {ref.namespace}/{ref.name} has no recorded content digest") for ref in missing]
+    return RunView(
+        run_id=run.run_id,
+        job_namespace=run.job[0],
+        job_name=run.job[1],
+        role=role or role_of(lineage, run),
+        state=run.state,
+        started_at=run.started_at,
+        ended_at=run.ended_at,
+        parent_run_id=run.parent_run_id,
+        inputs=inputs,
+        outputs=outputs,
+        hyperparameters=hyperparameters,
+        environment=environment_summary(run.facet(pf.ENVIRONMENT)),
+        git=git_summary(run),
+        metrics=metrics,
+        inference=inference,
+        key_ids=run.key_ids,
+        producers=run.producers,
+        events=list(run.events),
+        caveats=caveats,
+    )
+
+
+@dataclass
+class ModelView:
+    """One model version: what trained it and what read it."""
+
+    name: str
+    version: str | None
+    namespace: str
+    dataset_name: str
+    digest: str | None
+    framework: str | None
+    format: str | None
+    training: list[RunView]
+    consumers: list[RunView]
+    """Runs that read this version (role ``inference``, ``evaluation`` or ``other``)."""
+    upstream: list[DatasetRef]
+    """Datasets upstream of the training inputs (what produced them), nearest first."""
+    caveats: list[Caveat]
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}@{self.version}" if self.version else self.name
+
+    @property
+    def training_datasets(self) -> list[DatasetRef]:
+        """Distinct non-model inputs of the training runs."""
+        seen: dict[tuple[str, str, str | None], DatasetRef] = {}
+        for run in self.training:
+            for ref in run.inputs:
+                if ref.model is None:
+                    seen.setdefault((ref.namespace, ref.name, ref.digest), ref)
+        return list(seen.values())
+
+
+def _upstream(lineage: Lineage, training: list[Run], limit: int = 200) -> list[DatasetRef]:
+    """Breadth-first over writer runs of the training inputs, each dataset content once."""
+    found: list[DatasetRef] = []
+    seen: set[tuple[DatasetKey, str | None]] = set()
+    frontier = list(training)
+    visited_runs = {run.run_id for run in training}
+    while frontier and len(found) < limit:
+        next_frontier: list[Run] = []
+        for reader in frontier:
+            for use in reader.inputs.values():
+                for writer in lineage.writers_before(use, reader):
+                    if writer.run_id in visited_runs:
+                        continue
+                    visited_runs.add(writer.run_id)
+                    next_frontier.append(writer)
+                    for source in writer.inputs.values():
+                        if (source.key, source.digest) not in seen:
+                            seen.add((source.key, source.digest))
+                            found.append(dataset_ref(lineage, source, lineage.writers_before(source, writer)))
+        frontier = next_frontier
+    return found
+
+
+def model_view(lineage: Lineage, version: ModelVersion) -> ModelView:
+    training = [lineage.runs[run_id] for run_id in version.training_runs]
+    training_views = [run_view(lineage, run, "training") for run in training]
+    consumers = []
+    for run_id in [*version.consumer_runs, *version.unpinned_consumers]:
+        view = run_view(lineage, lineage.runs[run_id])
+        if run_id in version.unpinned_consumers:
+            view.caveats.append(
+                Caveat("unpinned-model", f"this run did not record which artifact of {version.dataset[1]} it read (no digest)")
+            )
+        consumers.append(view)
+    caveats: list[Caveat] = []
+    if not training:
+        caveats.append(Caveat("no-training-run", "no verified run wrote this model version: its dataset provenance is unknown"))
+    elif not any(ref.model is None for run in training_views for ref in run.inputs):
+        caveats.append(Caveat("no-dataset-provenance", "its training runs recorded no input datasets"))
+    caveats += [
+        Caveat(
+            "unverified-record",
+            f"an unverified record ({item.record.status.value}) names this model's dataset; it was kept out",
+            item.record.source,
+            item.record.line,
+        )
+        for item in lineage.unverified_claiming_dataset(version.dataset)
+        if item.claims.run_id not in version.training_runs + version.consumer_runs + version.unpinned_consumers
+    ]
+    facet = version.facet
+    return ModelView(
+        name=version.name,
+        version=version.version,
+        namespace=version.dataset[0],
+        dataset_name=version.dataset[1],
+        digest=version.digest,
+        framework=facet.get("framework") if isinstance(facet.get("framework"), str) else None,
+        format=facet.get("format") if isinstance(facet.get("format"), str) else None,
+        training=training_views,
+        consumers=consumers,
+        upstream=_upstream(lineage, training),
+        caveats=caveats,
+    )

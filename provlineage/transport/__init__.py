@@ -1,0 +1,9 @@
+"""openlineage-python transports: signing (:class:`SigningTransport`) and an append-only file log
+(:class:`FileLogTransport`).  Use them by dotted path, e.g. ``type: provlineage.transport.SigningTransport``."""
+
+from __future__ import annotations
+
+from provlineage.transport.file_log import FileLogConfig, FileLogTransport
+from provlineage.transport.signing import SigningConfig, SigningTransport
+
+__all__ = ["FileLogConfig", "FileLogTransport", "SigningConfig", "SigningTransport"]

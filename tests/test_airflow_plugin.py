@@ -1,0 +1,415 @@
+"""The Airflow plugin: fast checks of its parts, then real Airflow runs (SQLite, ``dag.test()``) whose signed
+event logs must verify and carry the provenance facets.
+
+The Airflow runs share one migrated database per session and run several DAGs per subprocess: one run in
+the provider's default fork mode (both example DAGs, an Airflow tutorial DAG with no provlineage code, and
+the edge cases), one with ``[openlineage] execute_in_thread = True``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from airflow_plugin import markers
+from airflow_plugin.markers import ProvenanceMarker, marker_of, provenance
+from airflow_plugin.recognition import kind_from_task_id, task_words
+from airflow_plugin.settings import Settings, read_settings
+from provlineage.errors import ConfigError
+from provlineage.keys import Keyring
+from provlineage.verification import verify_files
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE_DAGS = REPO / "examples" / "dags"
+TRAIN_DAG, PREDICT_DAG, EDGE_DAG, TUTORIAL_DAG = (
+    "provlineage_train_churn",
+    "provlineage_predict_churn",
+    "provlineage_edge_cases",
+    "tutorial_taskflow_api",
+)
+
+
+# --- parts, without running Airflow --------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("task_id", "kind"),
+    [
+        ("train_model", "training"),
+        ("model_training", "training"),
+        ("group.fitModel", "training"),
+        ("profit_report", None),
+        ("batch_predict", "inference"),
+        ("scoring_job", "inference"),
+        ("evaluate_trained_model", "evaluation"),
+        ("train_and_evaluate", "training"),
+        ("extract", None),
+    ],
+)
+def test_task_ids_are_recognised_by_their_words(task_id: str, kind: str | None) -> None:
+    assert kind_from_task_id(task_id, Settings()) == kind
+
+
+def test_task_words_split_groups_case_and_digits() -> None:
+    assert task_words("group.trainModel_v2") == ["group", "train", "model", "v"]
+
+
+def test_provenance_marks_functions_and_operators_in_any_order() -> None:
+    def fit() -> None: ...
+
+    marked = provenance("training", model="/models/m.pkl", hyperparameters=["lr"])(fit)
+    assert marked is fit
+    assert marker_of(type("Op", (), {"python_callable": fit})()) == ProvenanceMarker(
+        "training", models=("/models/m.pkl",), hyperparameters=("lr",)
+    )
+
+    class Operator:
+        task_id = "bash_scoring"
+
+    operator = provenance("none")(Operator())
+    assert marker_of(operator) == ProvenanceMarker("none")
+    assert not marker_of(operator).captures
+
+    class XComArg:  # what calling a @task returns: the marker lands on the operator's callable
+        operator = type("Decorated", (), {"task_id": "t", "python_callable": staticmethod(lambda: None)})()
+
+    provenance("evaluation")(XComArg())
+    assert marker_of(XComArg.operator).wants_metrics
+
+
+def test_provenance_rejects_unknown_kinds() -> None:
+    with pytest.raises(ConfigError, match="unknown provenance kind 'learning'"):
+        provenance("learning")
+    with pytest.raises(ConfigError, match="cannot mark int"):
+        provenance("training")(3)
+
+
+class _Conf:
+    """Stands in for Airflow's config object (``get(section, key, fallback=)``)."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        self.values = values
+
+    def get(self, section: str, key: str, fallback: Any = None) -> Any:
+        return self.values.get(key, fallback) if section == "provlineage" else fallback
+
+
+def test_settings_parse_values_and_fall_back_on_bad_ones(caplog: pytest.LogCaptureFixture) -> None:
+    parsed = read_settings(_Conf({"training_tasks": "Train; learn", "enabled": "off", "manifest_limit": "10"}))
+    assert (parsed.training_tasks, parsed.enabled, parsed.manifest_limit) == (("train", "learn"), False, 10)
+    broken = read_settings(_Conf({"manifest_limit": "many", "hash_remote": "maybe", "secret_pattern": "("}))
+    assert (broken.manifest_limit, broken.hash_remote, broken.secret_pattern) == (1000, False, None)
+    assert len(broken.problems) == 3
+    assert "AIRFLOW__PROVLINEAGE__MANIFEST_LIMIT" in caplog.text
+
+
+def test_metrics_accept_a_flat_dict_or_an_explicit_shape() -> None:
+    from airflow_plugin.capture import metrics_facet
+
+    flat = metrics_facet({"accuracy": 0.9, "ok": True, "note": "x", "n": 10}, ("file", "/data/test.csv"))
+    assert flat.metrics == {"accuracy": 0.9, "n": 10}
+    assert flat.dataset == {"namespace": "file", "name": "/data/test.csv"}
+    shaped = metrics_facet(
+        {"metrics": {"auc": float("nan")}, "dataset": "s3://b/eval.parquet", "slices": [{"name": "eu", "metrics": {"auc": 0.8}}, {"bad": 1}]},
+        None,
+    )
+    assert shaped.metrics == {"auc": "NaN"}
+    assert shaped.dataset == {"namespace": "s3://b", "name": "eval.parquet"}
+    assert shaped.slices == [{"name": "eu", "metrics": {"auc": 0.8}}]
+    assert metrics_facet([0.9], None) is None
+    assert metrics_facet({"label": "x"}, None) is None
+
+
+def test_arguments_are_bound_by_name_without_context_values() -> None:
+    from airflow_plugin.capture import _bound_arguments
+
+    def train(data: str, lr: float = 0.1, *extra: int, ti: Any = None, **options: Any) -> None: ...
+
+    bound = _bound_arguments(train, ["/d.csv"], {"lr": 0.5, "depth": 3, "dag_run": object()}, {"ti", "dag_run"})
+    assert bound == {"data": "/d.csv", "lr": 0.5, "depth": 3}
+
+
+def test_annotate_adds_facets_to_copies_and_appends_missing_datasets() -> None:
+    from openlineage.client.event_v2 import Dataset
+
+    from airflow_plugin.facets import annotate
+
+    declared = Dataset(namespace="file", name="/a.csv", facets={})
+    annotated = annotate([declared], {("file", "/a.csv"): {"x": 1}, ("file", "/b.csv"): {"y": 2}})
+    assert declared.facets == {}
+    assert [(d.name, d.facets) for d in annotated] == [("/a.csv", {"x": 1}), ("/b.csv", {"y": 2})]
+
+
+@pytest.mark.airflow
+def test_plugin_registers_no_listener_when_disabled(tmp_path: Path) -> None:
+    code = "from airflow_plugin.plugin import ProvlineagePlugin as P; print(len(P.listeners), P.name)"
+    base = {**_clean_env(tmp_path), "AIRFLOW__OPENLINEAGE__TRANSPORT": '{"type": "console"}'}
+    enabled = subprocess.run([sys.executable, "-c", code], env=base, capture_output=True, text=True, check=True)
+    disabled = subprocess.run(
+        [sys.executable, "-c", code], env={**base, "AIRFLOW__PROVLINEAGE__ENABLED": "False"}, capture_output=True, text=True, check=True
+    )
+    assert enabled.stdout.split() == ["1", "provlineage"]
+    assert disabled.stdout.split() == ["0", "provlineage"]
+
+
+# --- real Airflow --------------------------------------------------------------------------------------------
+EDGE_CASES = '''
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pendulum
+from airflow.sdk import Asset, dag, task
+
+from airflow_plugin import provenance
+
+OUT = Path(os.environ["PROVLINEAGE_EXAMPLE_DIR"]) / "edge" / "model.pkl"
+
+
+@dag(dag_id="provlineage_edge_cases", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC"), params={"lr": 0.1})
+def edge_cases():
+    @task(inlets=[Asset("file:///nonexistent/provlineage/missing.csv")], outlets=[Asset(f"file://{OUT}")])
+    def train_with_broken_inlet(lr: float = 0.1, db_password: str = "hunter2-secret") -> str:
+        OUT.parent.mkdir(parents=True, exist_ok=True)
+        OUT.write_bytes(b"model bytes")
+        return "trained"
+
+    @task
+    @provenance("training")
+    def crash() -> None:
+        raise RuntimeError("intentional failure for provlineage tests")
+
+    train_with_broken_inlet()
+    crash()
+
+
+edge_cases()
+'''
+
+RUNNER = '''
+import json, sys
+from airflow.dag_processing.dagbag import DagBag
+
+bag = DagBag(dag_folder=sys.argv[1])
+if bag.import_errors:
+    raise SystemExit(f"DAG import errors: {bag.import_errors}")
+results = {}
+for dag_id in sys.argv[2:]:
+    run = bag.dags[dag_id].test()
+    results[dag_id] = {"state": str(run.state), "tasks": {ti.task_id: str(ti.state) for ti in run.get_task_instances()}}
+print("RESULTS " + json.dumps(results))
+'''
+
+
+def _clean_env(home: Path) -> dict[str, str]:
+    keep = {key: os.environ[key] for key in ("PATH", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT") if key in os.environ}
+    return {
+        **keep,
+        "HOME": str(home),
+        "AIRFLOW_HOME": str(home / "airflow"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags"),
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        "PROVLINEAGE_EXAMPLE_DIR": str(home / "data"),
+        "PROVLINEAGE_CACHE_DIR": str(home / "hash-cache"),
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+@dataclass
+class AirflowRun:
+    results: dict[str, Any]
+    output: str
+    log: Path
+    events: list[dict[str, Any]]
+
+    def task_events(self, dag_id: str, task_id: str) -> dict[str, dict[str, Any]]:
+        found = [e for e in self.events if e["job"]["name"] == f"{dag_id}.{task_id}"]
+        return {event["eventType"]: event for event in found}
+
+
+@pytest.fixture(scope="session")
+def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite Airflow home with the example DAGs, an edge-case DAG and an Airflow tutorial DAG."""
+    pytest.importorskip("airflow.providers.openlineage", reason="needs the `airflow` extra")
+    home = tmp_path_factory.mktemp("airflow")
+    dags = home / "dags"
+    dags.mkdir()
+    for source in EXAMPLE_DAGS.glob("*.py"):
+        shutil.copy(source, dags / source.name)
+    (dags / "edge_cases_dag.py").write_text(EDGE_CASES)
+    import airflow.example_dags
+
+    shutil.copy(Path(airflow.example_dags.__file__).parent / "tutorial_taskflow_api.py", dags / "tutorial_taskflow_api.py")
+    (home / "runner.py").write_text(RUNNER)
+    migrate = subprocess.run(
+        [str(Path(sys.executable).parent / "airflow"), "db", "migrate"], env=_clean_env(home), capture_output=True, text=True, timeout=180
+    )
+    assert migrate.returncode == 0, migrate.stderr[-3000:]
+    return home
+
+
+def _run_dags(home: Path, key_dir: Path, name: str, dag_ids: list[str], *, in_thread: bool) -> AirflowRun:
+    log = home / f"{name}.jsonl"
+    transport = {
+        "type": "provlineage.transport.SigningTransport",
+        "private_key": str(key_dir / "private_key.pem"),
+        "state_dir": str(home / f"state-{name}"),
+        "transport": {"type": "provlineage.transport.FileLogTransport", "path": str(log)},
+    }
+    env = {
+        **_clean_env(home),
+        "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(transport),
+        "AIRFLOW__OPENLINEAGE__EXECUTE_IN_THREAD": str(in_thread),
+    }
+    done = subprocess.run(
+        [sys.executable, str(home / "runner.py"), str(home / "dags"), *dag_ids], env=env, capture_output=True, text=True, timeout=240
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-4000:]
+    results = json.loads(next(line for line in done.stdout.splitlines() if line.startswith("RESULTS "))[8:])
+    events = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    return AirflowRun(results, output, log, events)
+
+
+@pytest.fixture(scope="session")
+def forked_run(airflow_home: Path, key_dir: Path) -> AirflowRun:
+    """The provider's default: events built in a forked child of the task process."""
+    return _run_dags(airflow_home, key_dir, "forked", [TRAIN_DAG, PREDICT_DAG, TUTORIAL_DAG, EDGE_DAG], in_thread=False)
+
+
+@pytest.fixture(scope="session")
+def threaded_run(airflow_home: Path, key_dir: Path, forked_run: AirflowRun) -> AirflowRun:
+    """``execute_in_thread``: events built in a thread; the inference DAG reuses the model of the forked run."""
+    return _run_dags(airflow_home, key_dir, "threaded", [PREDICT_DAG, EDGE_DAG], in_thread=True)
+
+
+def _provlineage_keys(facets: dict[str, Any] | None) -> set[str]:
+    return {key for key in facets or {} if key.startswith("provlineage_")}
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def keyring(key_dir: Path) -> Iterator[Keyring]:
+    yield Keyring.from_files([key_dir / "public_key.pem"])
+
+
+@pytest.mark.airflow
+@pytest.mark.parametrize("run_name", ["forked_run", "threaded_run"])
+def test_every_event_is_signed_and_the_log_verifies(run_name: str, request: pytest.FixtureRequest, keyring: Keyring) -> None:
+    run: AirflowRun = request.getfixturevalue(run_name)
+    report = verify_files([run.log], keyring)
+    assert report.ok, report.to_json()
+    task_events = [e for e in run.events if "." in e["job"]["name"]]
+    assert task_events and all("provlineage_signature" in e["run"]["facets"] for e in run.events)
+    assert all("provlineage_environment" in e["run"]["facets"] for e in task_events)
+    assert {e["eventType"] for e in task_events} >= {"START", "COMPLETE", "FAIL"}
+
+
+@pytest.mark.airflow
+def test_training_dag_records_hashes_hyperparameters_model_and_metrics(forked_run: AirflowRun, airflow_home: Path) -> None:
+    assert forked_run.results[TRAIN_DAG]["state"] == "success"
+    data = airflow_home / "data"
+    prepare = forked_run.task_events(TRAIN_DAG, "prepare_data")
+    assert {o["name"]: o["facets"]["provlineage_datasetHash"]["digest"] for o in prepare["COMPLETE"]["outputs"]} == {
+        str(data / "data" / "train.csv"): _sha256(data / "data" / "train.csv"),
+        str(data / "data" / "test.csv"): _sha256(data / "data" / "test.csv"),
+    }
+    assert all("provlineage_datasetHash" not in o.get("facets", {}) for o in prepare["START"]["outputs"])
+
+    train = forked_run.task_events(TRAIN_DAG, "train_model")
+    for event in (train["START"], train["COMPLETE"]):
+        [train_input] = event["inputs"]
+        assert train_input["facets"]["provlineage_datasetHash"]["digest"] == _sha256(data / "data" / "train.csv")
+        parameters = event["run"]["facets"]["provlineage_hyperparameters"]
+        assert parameters["parameters"]["learning_rate"] == 0.5  # rendered from "{{ params.learning_rate }}"
+        assert parameters["parameters"]["epochs"] == 60
+        assert parameters["parameters"]["tracking_api_key"] == "***"
+        assert parameters["redactedKeys"] == ["tracking_api_key"]
+    [model] = train["COMPLETE"]["outputs"]
+    model_path = data / "models" / "churn_model.json"
+    assert (model["namespace"], model["name"]) == ("file", str(model_path))
+    assert model["facets"]["provlineage_model"]["digest"] == f"sha256:{_sha256(model_path)}"
+    assert model["facets"]["provlineage_model"]["name"] == "churn-logreg"
+    assert model["facets"]["provlineage_model"]["framework"] == "python-stdlib"
+
+    evaluate = forked_run.task_events(TRAIN_DAG, "evaluate_model")
+    metrics = evaluate["COMPLETE"]["run"]["facets"]["provlineage_metrics"]
+    assert set(metrics["metrics"]) == {"accuracy", "precision", "recall", "log_loss", "rows"}
+    assert 0.5 < metrics["metrics"]["accuracy"] <= 1.0
+    assert metrics["dataset"] == {"namespace": "file", "name": str(data / "data" / "test.csv")}
+    assert "provlineage_metrics" not in evaluate["START"]["run"]["facets"]
+
+
+@pytest.mark.airflow
+@pytest.mark.parametrize("run_name", ["forked_run", "threaded_run"])
+def test_inference_reads_the_model_the_training_dag_wrote(run_name: str, request: pytest.FixtureRequest, forked_run: AirflowRun) -> None:
+    run: AirflowRun = request.getfixturevalue(run_name)
+    assert run.results[PREDICT_DAG]["state"] == "success"
+    [trained_model] = forked_run.task_events(TRAIN_DAG, "train_model")["COMPLETE"]["outputs"]
+    predict = run.task_events(PREDICT_DAG, "predict_churn")
+    inputs = {(d["namespace"], d["name"]): d for d in predict["START"]["inputs"]}
+    model_input = inputs[(trained_model["namespace"], trained_model["name"])]
+    assert model_input["facets"]["provlineage_model"]["digest"] == trained_model["facets"]["provlineage_model"]["digest"]
+    [predictions] = predict["COMPLETE"]["outputs"]
+    assert predictions["name"].endswith("churn_predictions.csv")
+    assert predictions["facets"]["provlineage_datasetHash"]["digest"] == _sha256(Path(predictions["name"]))
+    assert predict["COMPLETE"]["run"]["facets"]["provlineage_hyperparameters"]["parameters"]["threshold"] == 0.5
+
+
+@pytest.mark.airflow
+def test_a_dag_without_provlineage_code_runs_unchanged_and_signed(forked_run: AirflowRun) -> None:
+    assert forked_run.results[TUTORIAL_DAG] == {
+        "state": "success",
+        "tasks": {"extract": "success", "transform": "success", "load": "success"},
+    }
+    for task_id in ("extract", "transform", "load"):
+        events = forked_run.task_events(TUTORIAL_DAG, task_id)
+        assert set(events) == {"START", "COMPLETE"}
+        for event in events.values():
+            assert _provlineage_keys(event["run"]["facets"]) == {"provlineage_environment", "provlineage_signature"}
+
+
+@pytest.mark.airflow
+@pytest.mark.parametrize("run_name", ["forked_run", "threaded_run"])
+def test_failures_never_change_a_task_outcome(run_name: str, request: pytest.FixtureRequest) -> None:
+    run: AirflowRun = request.getfixturevalue(run_name)
+    assert run.results[EDGE_DAG]["tasks"] == {"train_with_broken_inlet": "success", "crash": "failed"}
+    assert "provlineage: hashing inlet file:///nonexistent/provlineage/missing.csv failed for task provlineage_edge_cases.train_with_broken_inlet" in run.output
+
+    broken = run.task_events(EDGE_DAG, "train_with_broken_inlet")
+    [missing] = broken["COMPLETE"]["inputs"]
+    assert "provlineage_datasetHash" not in missing.get("facets", {})
+    [written] = broken["COMPLETE"]["outputs"]
+    assert written["facets"]["provlineage_model"]["format"] == "pkl"  # *.pkl is a model by file name
+    assert broken["COMPLETE"]["run"]["facets"]["provlineage_hyperparameters"]["parameters"]["db_password"] == "***"
+    assert "hunter2-secret" not in run.log.read_text()
+
+    crash = run.task_events(EDGE_DAG, "crash")
+    assert set(crash) == {"START", "FAIL"}
+    assert "intentional failure" in crash["FAIL"]["run"]["facets"]["errorMessage"]["message"]
+    assert _provlineage_keys(crash["FAIL"]["run"]["facets"]) >= {"provlineage_environment", "provlineage_signature"}
+
+
+@pytest.mark.airflow
+def test_events_match_the_openlineage_and_facet_schemas(forked_run: AirflowRun, event_validator: Any) -> None:
+    for event in forked_run.events:
+        event_validator(event)
+
+
+def test_markers_module_imports_nothing_from_airflow() -> None:
+    source = Path(markers.__file__).read_text()
+    assert "import airflow" not in source and "from airflow" not in source

@@ -1,0 +1,309 @@
+"""The environment facet: what it holds, what it must never hold, and that it is cached per process."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openlineage.client.serde import Serde
+
+from provlineage.environment import (
+    ALLOWLIST_ENV_VAR,
+    DEFAULT_ENV_ALLOWLIST,
+    _parse_nvidia_smi,
+    collect_environment,
+    normalize_distribution_name,
+    strip_url_credentials,
+)
+from provlineage.facets import EnvironmentRunFacet, schema_url
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+SCHEMA = REPO / "facets" / "1-0-0" / "EnvironmentRunFacet.json"
+needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+
+
+@pytest.fixture(autouse=True)
+def _no_allowlist_extension(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(ALLOWLIST_ENV_VAR, raising=False)
+
+
+def test_fields_present_and_typed() -> None:
+    facet = collect_environment(refresh=True)
+
+    assert isinstance(facet, EnvironmentRunFacet)
+    assert facet._schemaURL == schema_url("EnvironmentRunFacet")
+    assert facet.python["version"] == ".".join(map(str, sys.version_info[:3]))
+    assert facet.python["implementation"]
+    assert "executable" not in facet.python
+    assert facet.os["name"] and all(isinstance(v, str) for v in facet.os.values())
+    assert isinstance(facet.architecture, str) and facet.architecture
+    assert isinstance(facet.hostname, str) and facet.hostname
+    assert facet.cpuCount == os.cpu_count()
+    assert isinstance(facet.memoryBytes, int) and facet.memoryBytes > 0
+    assert facet.gpus is None or all(isinstance(gpu["name"], str) for gpu in facet.gpus)
+    assert isinstance(facet.distributions, dict) and facet.distributions
+    assert isinstance(facet.environmentVariables, dict)
+
+
+def test_distributions_are_normalised_and_digest_recomputes() -> None:
+    facet = collect_environment(refresh=True)
+    assert facet.distributions is not None
+
+    assert facet.distributions["openlineage-python"] == importlib.metadata.version("openlineage-python")
+    assert all(re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", name) for name in facet.distributions)
+    lines = "".join(sorted(f"{name}=={version}\n" for name, version in facet.distributions.items()))
+    assert facet.distributionsDigest == "sha256:" + hashlib.sha256(lines.encode()).hexdigest()
+
+
+def test_normalize_distribution_name_follows_pep_503() -> None:
+    assert normalize_distribution_name("Foo__Bar.baz-Qux") == "foo-bar-baz-qux"
+    assert normalize_distribution_name("zope.interface") == "zope-interface"
+
+
+def test_distributions_can_be_left_out() -> None:
+    facet = collect_environment(include_distributions=False, refresh=True)
+
+    assert facet.distributions is None
+    assert facet.distributionsDigest is None
+
+
+def test_cache_returns_the_same_object_until_refresh() -> None:
+    first = collect_environment()
+
+    assert collect_environment() is first
+    refreshed = collect_environment(refresh=True)
+    assert refreshed is not first
+    assert refreshed.distributionsDigest == first.distributionsDigest
+    assert collect_environment() is refreshed
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_forked_child_gets_the_same_environment() -> None:
+    parent = collect_environment()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: report what it sees, then leave without running pytest's teardown
+        try:
+            child = collect_environment()
+            os.write(write_end, json.dumps([child is parent, child.hostname]).encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end) as pipe:
+        reused, hostname = json.loads(pipe.read())
+    os.waitpid(pid, 0)
+
+    assert reused is True
+    assert hostname == parent.hostname
+
+
+def test_allowlisted_variable_is_recorded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    monkeypatch.setenv("PROVLINEAGE_TEST_SEED", "42")
+    monkeypatch.setenv("NOT_ALLOWED_VAR", "x")
+
+    default = collect_environment(refresh=True).environmentVariables
+    custom = collect_environment(env_allowlist=["PROVLINEAGE_TEST_SEED"], refresh=True).environmentVariables
+
+    assert default is not None and default["OMP_NUM_THREADS"] == "3"
+    assert "NOT_ALLOWED_VAR" not in default and "PROVLINEAGE_TEST_SEED" not in default
+    assert custom == {"PROVLINEAGE_TEST_SEED": "42"}
+
+
+def test_allowlist_env_var_extends_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    monkeypatch.setenv("PROVLINEAGE_TEST_SEED", "42")
+    monkeypatch.setenv(ALLOWLIST_ENV_VAR, " PROVLINEAGE_TEST_SEED , ")
+
+    recorded = collect_environment(refresh=True).environmentVariables
+
+    assert recorded is not None
+    assert recorded["PROVLINEAGE_TEST_SEED"] == "42"
+    assert recorded["OMP_NUM_THREADS"] == "3"
+    assert "OMP_NUM_THREADS" in DEFAULT_ENV_ALLOWLIST
+
+
+@pytest.mark.parametrize(
+    "name", ["MY_API_TOKEN", "aws_secret_access_key", "DB_PASSWORD", "GOOGLE_CREDENTIALS", "HTTP_AUTH"]
+)
+def test_secret_looking_variable_is_never_recorded_even_if_allowlisted(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    monkeypatch.setenv(name, "hunter2")
+    monkeypatch.setenv(ALLOWLIST_ENV_VAR, name)
+
+    recorded = collect_environment(env_allowlist=[name, "TZ"], refresh=True).environmentVariables
+
+    assert recorded is not None and name not in recorded
+    assert "hunter2" not in Serde.to_json(collect_environment(refresh=True))
+
+
+def test_credentials_in_allowlisted_url_values_are_stripped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://me:hunter2@proxy.internal:3128")
+
+    recorded = collect_environment(env_allowlist=["HTTPS_PROXY"], refresh=True).environmentVariables
+
+    assert recorded == {"HTTPS_PROXY": "http://proxy.internal:3128"}
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://user:token@github.com/org/repo.git", "https://github.com/org/repo.git"),
+        ("https://ghp_abc123@github.com/org/repo.git", "https://github.com/org/repo.git"),
+        ("https://x-access-token:t0k@git.example.com:8443/a/b", "https://git.example.com:8443/a/b"),
+        ("http://u:p%40ss@[::1]:8080/repo", "http://[::1]:8080/repo"),
+        ("ssh://git:secret@host.example/org/repo.git", "ssh://git@host.example/org/repo.git"),
+        ("ssh://git@host.example:2222/org/repo.git", "ssh://git@host.example:2222/org/repo.git"),
+        ("git@github.com:org/repo.git", "git@github.com:org/repo.git"),
+        ("https://github.com/org/repo.git", "https://github.com/org/repo.git"),
+        ("/srv/git/repo.git", "/srv/git/repo.git"),
+        ("file:///srv/git/repo.git", "file:///srv/git/repo.git"),
+    ],
+)
+def test_strip_url_credentials(url: str, expected: str) -> None:
+    assert strip_url_credentials(url) == expected
+
+
+def test_nvidia_smi_output_is_parsed() -> None:
+    text = "NVIDIA A100-SXM4-40GB, 40960, 535.104.05\nTesla T4, 15360, 535.104.05\n"
+
+    assert _parse_nvidia_smi(text) == [
+        {
+            "vendor": "nvidia",
+            "name": "NVIDIA A100-SXM4-40GB",
+            "driverVersion": "535.104.05",
+            "memoryBytes": 40960 << 20,
+        },
+        {"vendor": "nvidia", "name": "Tesla T4", "driverVersion": "535.104.05", "memoryBytes": 15360 << 20},
+    ]
+    assert _parse_nvidia_smi("") == []
+
+
+def _git(repo: Path, *args: str) -> str:
+    command = ["git", "-c", "user.name=Test", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"]
+    return subprocess.run(
+        [*command, *args], cwd=repo, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+@pytest.fixture
+def isolated_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A directory git will not search above, so an enclosing repository cannot leak in."""
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    work = tmp_path / "work"
+    work.mkdir()
+    return work
+
+
+@needs_git
+def test_git_info_from_a_real_repository(isolated_tmp: Path) -> None:
+    repo = isolated_tmp
+    _git(repo, "init", "-q")
+    _git(repo, "checkout", "-q", "-b", "trunk")
+    (repo / "data.txt").write_text("one\n")
+    _git(repo, "add", "data.txt")
+    _git(repo, "commit", "-q", "-m", "first")
+    _git(repo, "tag", "v1.0")
+    _git(repo, "remote", "add", "origin", "https://bot:s3cr3t@git.example.com/team/proj.git")
+    commit = _git(repo, "rev-parse", "HEAD")
+
+    clean = collect_environment(cwd=str(repo), include_distributions=False, refresh=True).git
+    (repo / "data.txt").write_text("two\n")
+    dirty = collect_environment(cwd=str(repo), include_distributions=False, refresh=True).git
+
+    assert clean == {
+        "commit": commit,
+        "branch": "trunk",
+        "dirty": False,
+        "remoteUrl": "https://git.example.com/team/proj.git",
+        "describe": "v1.0",
+    }
+    assert dirty is not None and dirty["dirty"] is True and dirty["commit"] == commit
+
+
+@needs_git
+def test_untracked_files_do_not_make_the_tree_dirty_and_detached_head_has_no_branch(
+    isolated_tmp: Path,
+) -> None:
+    repo = isolated_tmp
+    _git(repo, "init", "-q")
+    _git(repo, "commit", "-q", "--allow-empty", "-m", "first")
+    _git(repo, "checkout", "-q", "--detach")
+    (repo / "scratch.txt").write_text("not tracked\n")
+
+    info = collect_environment(cwd=str(repo), include_distributions=False, refresh=True).git
+
+    assert info is not None
+    assert info["dirty"] is False
+    assert "branch" not in info and "remoteUrl" not in info and "describe" not in info
+
+
+@needs_git
+def test_no_git_info_outside_a_repository(isolated_tmp: Path) -> None:
+    facet = collect_environment(cwd=str(isolated_tmp), include_distributions=False, refresh=True)
+
+    assert facet.git is None
+    assert "git" not in Serde.to_dict(facet)
+
+
+def test_missing_directory_leaves_git_out_without_raising(tmp_path: Path) -> None:
+    facet = collect_environment(cwd=str(tmp_path / "gone"), include_distributions=False, refresh=True)
+
+    assert facet.git is None
+    assert facet.hostname
+
+
+def test_container_image_comes_from_the_documented_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONTAINER_IMAGE", "registry.example.com/other:2")
+    monkeypatch.setenv("PROVLINEAGE_CONTAINER_IMAGE", "registry.example.com/train:1.4")
+
+    facet = collect_environment(include_distributions=False, refresh=True)
+
+    assert facet.containerImage == "registry.example.com/train:1.4"
+
+
+def test_serializes_and_validates_against_the_facet_schema(isolated_tmp: Path) -> None:
+    if shutil.which("git"):  # a facet with its git part filled in, so that part is validated too
+        _git(isolated_tmp, "init", "-q")
+        _git(isolated_tmp, "commit", "-q", "--allow-empty", "-m", "first")
+        _git(isolated_tmp, "tag", "v0")
+        _git(isolated_tmp, "remote", "add", "origin", "git@git.example.com:team/proj.git")
+    facet = collect_environment(cwd=str(isolated_tmp), refresh=True)
+    payload = json.loads(Serde.to_json(facet))
+
+    assert payload["distributions"] == facet.distributions
+    assert payload["_schemaURL"] == schema_url("EnvironmentRunFacet")
+    assert payload.get("git") == facet.git
+    if not SCHEMA.exists():
+        pytest.skip(f"{SCHEMA} not written yet (the lead owns facet schemas)")
+    _validate(payload, json.loads(SCHEMA.read_text()))
+
+
+def _validate(payload: dict[str, object], schema: dict[str, object]) -> None:
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+
+    resources = [Resource.from_contents(schema)]
+    if "openlineage.io/spec" in json.dumps(schema):
+        core = SHARED / "spec" / "openlineage" / "OpenLineage.json"
+        if not core.exists():
+            pytest.skip(f"the facet schema refers to the OpenLineage core schema and {core} is absent")
+        resources.append(Resource.from_contents(json.loads(core.read_text())))
+    registry = Registry().with_resources((str(r.contents["$id"]), r) for r in resources)  # type: ignore[index]
+    defs = schema.get("$defs", {})
+    target = (
+        {"$ref": f"{schema['$id']}#/$defs/EnvironmentRunFacet"}
+        if isinstance(defs, dict) and "EnvironmentRunFacet" in defs
+        else schema
+    )
+    Draft202012Validator(target, registry=registry).validate(payload)

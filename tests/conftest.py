@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from conftest_marquez import marquez_server  # noqa: F401 - fixture for the Marquez contract tests
-
 from provlineage.keys import write_key_pair
+
+from conftest_marquez import marquez_server  # noqa: F401 - fixture for the Marquez contract tests
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

@@ -82,7 +82,7 @@ def test_corrupted_signature_of_a_chained_record_needs_every_signature(tmp_path:
     ],
     ids=["deletion", "reordering", "replay"],
 )
-def test_chain_findings(tmp_path: Path, key_dir: Path, keyring: Keyring, edit, kind: str) -> None:  # noqa: ANN001
+def test_chain_findings(tmp_path: Path, key_dir: Path, keyring: Keyring, edit, kind: str) -> None:
     lines = [signed_event_text(e) for e in signed_events(key_dir, 6)]
     report = verify_files([write(tmp_path / "log.jsonl", edit(lines))], keyring)
     assert kind in {finding.kind for finding in report.chain}

@@ -17,6 +17,7 @@ from provlineage.errors import ProvlineageError
 
 #: name -> "module:attribute" of a click command.
 COMMANDS: dict[str, str] = {
+    "demo": "provlineage.cli.demo:demo",
     "hash": "provlineage.cli.hash:hash_command",
     "keygen": "provlineage.cli.keygen:keygen",
     "lineage": "provlineage.cli.lineage:lineage",

@@ -40,7 +40,6 @@ import copy
 import json
 import logging
 import re
-import secrets
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -54,14 +53,14 @@ from openlineage.client.transport.transport import Config, Transport
 from openlineage.client.utils import import_from_string
 
 from provlineage._internal import canonical
-from provlineage._internal.canonical import SIGNATURE_FACET
+from provlineage._internal.canonical import SIGNATURE_FACET, project_event
 from provlineage._internal.chain_state import ChainState, default_state_dir
 from provlineage._internal.jsonsafe import Conversions, to_json_safe
 from provlineage._internal.signed_event import SignedEvent, to_json_line
 from provlineage._internal.spool import Spool
 from provlineage.errors import ConfigError, DeliveryError, ProvlineageError, SigningError
 from provlineage.signer import KeySigner, Signer
-from provlineage.signing import sign_event
+from provlineage.signing import sign_event, signed_event_text
 from provlineage.transport.delivery import Delivery, FlushResult, Outcome
 from provlineage.transport.file_log import FileLogTransport
 
@@ -275,7 +274,7 @@ class SigningTransport(Transport):
         if self._problem is not None:
             raise self._problem
         assert self.inner is not None
-        plain, text, prepared = _json_values(event)
+        plain, prepared = _json_values(event)
         signer = self.signer
         chain = self._chain
         if chain is None or chain.key_id != signer.key_id:
@@ -286,9 +285,7 @@ class SigningTransport(Transport):
             with chain.locked() as cursor:
                 link = cursor.next_link()
                 digest = sign_event(prepared, signer, chain=link, may_hold_nulls=False)
-                facet = prepared["run"]["facets"][SIGNATURE_FACET]
-                plain["run"]["facets"][SIGNATURE_FACET] = facet
-                signed = SignedEvent(plain, json_text=_fill_placeholder(text, facet), digest=digest, stream=link.stream, sequence=link.sequence)
+                signed = _signed(plain, prepared, digest, link.stream, link.sequence)
                 cursor.commit(link, digest)
                 self.inner.emit(signed)
         finally:
@@ -312,24 +309,8 @@ class SigningTransport(Transport):
         return True if self.inner is None else self.inner.close(timeout)
 
 
-# The signature facet's place in the JSON text is reserved with a per-process random string, so that the text
-# serialized once before signing becomes the final line by one substitution instead of a second serialization.
-_PLACEHOLDER = f"\ue000provlineage-signature-{secrets.token_hex(8)}"
-_PLACEHOLDER_JSON = json.dumps(_PLACEHOLDER, ensure_ascii=False)
-
-
-def _dump(plain: dict[str, Any]) -> str:
-    run = plain["run"]
-    facets = run.get("facets")
-    if not isinstance(facets, dict):
-        facets = run["facets"] = {}
-    facets[SIGNATURE_FACET] = _PLACEHOLDER
-    return to_json_line(plain)
-
-
-def _json_values(event: Any) -> tuple[dict[str, Any], str, dict[str, Any]]:
-    """The event as plain JSON values (what backends receive), its JSON text (with the signature's place
-    reserved) and its values prepared for signing."""
+def _json_values(event: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The event as plain JSON values (what backends receive) and as values prepared for signing."""
     try:
         plain = Serde.to_dict(event)
     except Exception as error:
@@ -337,17 +318,15 @@ def _json_values(event: Any) -> tuple[dict[str, Any], str, dict[str, Any]]:
     if not isinstance(plain.get("run"), dict):
         raise SigningError("event has no run object (only run events carry a signature)", "emit OpenLineage RunEvents")
     try:
-        text = _dump(plain)  # also the JSON-safety check: raises on NaN/Infinity and on non-JSON objects
+        text = to_json_line(plain)  # also the JSON-safety check: raises on NaN/Infinity and on non-JSON objects
     except (TypeError, ValueError):
         conversions = Conversions()
         plain = Serde.remove_nulls_and_enums(to_json_safe(plain, conversions=conversions))
         shown = ", ".join(f"{path} ({kind})" for path, kind in list(conversions.items())[:10])
         more = f" and {len(conversions) - 10} more" if len(conversions) > 10 else ""
         log.warning("provlineage: converted values JSON cannot carry, by provlineage's JSON rule: %s%s", shown, more)
-        text = _dump(plain)
-    if text.count(_PLACEHOLDER) != 1:
-        raise SigningError("the event contains provlineage's signature placeholder string", "retry (the placeholder is random per process)")
-    return plain, text, _parse(text)
+        text = to_json_line(plain)
+    return plain, _parse(text)
 
 
 def _parse(text: str) -> Any:
@@ -358,5 +337,15 @@ def _parse(text: str) -> Any:
     )
 
 
-def _fill_placeholder(text: str, facet: dict[str, Any]) -> str:
-    return text.replace(_PLACEHOLDER_JSON, to_json_line(facet), 1)
+def _signed(plain: dict[str, Any], view: dict[str, Any], digest: str, stream: str, sequence: int) -> SignedEvent:
+    """The event backends receive: the signed view in plain Python values, with its canonical JSON line.
+
+    ``sign_event`` turned ``view`` into exactly what is signed plus the signature facet (times as UTC instants,
+    parent links trimmed); the same normalization of ``plain`` gives values any JSON encoder writes correctly
+    (``view`` may hold canonical-form number wrappers that only ``canonical_bytes`` can write).
+    """
+    delivered = project_event(plain, may_hold_nulls=False)
+    facet = view["run"]["facets"][SIGNATURE_FACET]
+    facets = delivered["run"].get("facets")
+    delivered["run"]["facets"] = {**facets, SIGNATURE_FACET: facet} if isinstance(facets, dict) else {SIGNATURE_FACET: facet}
+    return SignedEvent(delivered, json_text=signed_event_text(view), digest=digest, stream=stream, sequence=sequence)

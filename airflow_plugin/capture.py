@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 from provlineage.errors import ProvlineageError
 from provlineage.facets import HyperparametersRunFacet, MetricsRunFacet
 from provlineage.hyperparameters import hyperparameters_facet
-from provlineage.naming import dataset_identity
 
 from airflow_plugin import store
 from airflow_plugin.datasets import DeclaredDataset, Identity, dataset_facets, declared_datasets
@@ -135,6 +134,8 @@ def _dataset_ref(value: Any) -> dict[str, str] | None:
     if isinstance(value, Mapping) and "namespace" in value and "name" in value:
         return {"namespace": str(value["namespace"]), "name": str(value["name"])}
     if isinstance(value, str) and value:
+        from provlineage.naming import dataset_identity
+
         namespace, name = dataset_identity(value)
         return {"namespace": namespace, "name": name}
     return None

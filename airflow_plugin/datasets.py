@@ -14,15 +14,16 @@ import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from provlineage.facets import DATASET_HASH, MODEL, ModelDatasetFacet
-from provlineage.hashing import DatasetDigest, HashOptions, hash_uri
-from provlineage.naming import dataset_identity
 
 from airflow_plugin.markers import ProvenanceMarker
 from airflow_plugin.settings import Settings
+
+if TYPE_CHECKING:  # imported when a task has something to hash: most tasks never pay for it
+    from provlineage.hashing import DatasetDigest, HashOptions
 
 log = logging.getLogger("provlineage.airflow")
 
@@ -74,6 +75,8 @@ def _is_model(item: Any, ol_dataset: Any, identity: Identity, marker: Provenance
 
 @cache
 def _marked_models(models: tuple[str, ...]) -> frozenset[Identity]:
+    from provlineage.naming import dataset_identity
+
     return frozenset(dataset_identity(model) for model in models)
 
 
@@ -116,6 +119,8 @@ def declared_datasets(items: Iterable[Any], marker: ProvenanceMarker, settings: 
 
 @cache
 def hash_options(settings: Settings) -> HashOptions:
+    from provlineage.hashing import HashOptions
+
     return HashOptions(
         ignore=settings.hash_ignore,
         workers=settings.hash_workers,
@@ -138,6 +143,8 @@ def model_facet(dataset: DeclaredDataset, digest: DatasetDigest, marker: Provena
 
 def dataset_facets(dataset: DeclaredDataset, marker: ProvenanceMarker, settings: Settings) -> dict[str, Any]:
     """``provlineage_datasetHash`` (and ``provlineage_model`` for a model) of one dataset; raises HashingError."""
+    from provlineage.hashing import hash_uri
+
     digest = hash_uri(dataset.location, hash_options(settings))
     facets: dict[str, Any] = {DATASET_HASH: digest.to_facet(settings.manifest_limit)}
     if dataset.is_model:

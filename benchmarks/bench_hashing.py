@@ -126,7 +126,8 @@ def main() -> int:
         created = time.time()
         files = sorted(tree.iterdir())
         warm([big, *files])
-        print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {args.repeat} runs each, median\n")
+        print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {args.repeat} runs each, median")
+        print(f"load average before: {os.getloadavg()[0]:.2f} (other work on the machine skews (b) most)\n")
         ok = True
 
         a = medians(
@@ -167,7 +168,8 @@ def main() -> int:
         ok &= report(
             "(c) cached re-hash of the unchanged file vs cold (a)", c["cached"][0], a["ours"][0], 0.2, big_size
         )
-        print("\nALL PASS" if ok else "\nSOME TARGETS MISSED")
+        print(f"\nload average after: {os.getloadavg()[0]:.2f}")
+        print("ALL PASS" if ok else "SOME TARGETS MISSED")
         return 0 if ok else 1
     finally:
         shutil.rmtree(work, ignore_errors=True)

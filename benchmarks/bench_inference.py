@@ -37,7 +37,13 @@ def _inputs(count: int) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     plans = ("month-to-month", "one-year", "two-year")
     return [
         (
-            {"customer": f"c{i:07d}", "tenure": i % 72, "monthly_charges": 19.5 + (i % 997) * 0.113, "contract": plans[i % 3], "support": i % 2 == 0},
+            {
+                "customer": f"c{i:07d}",
+                "tenure": i % 72,
+                "monthly_charges": 19.5 + (i % 997) * 0.113,
+                "contract": plans[i % 3],
+                "support": i % 2 == 0,
+            },
             {"churn_probability": (i % 1000) / 1001, "label": int(i % 5 == 0)},
         )
         for i in range(count)
@@ -46,7 +52,9 @@ def _inputs(count: int) -> list[tuple[dict[str, Any], dict[str, Any]]]:
 
 def _log_run(directory: Path, name: str, pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> tuple[float, Path, str]:
     """Seconds spent in log_inference, the inference log written, and the first id."""
-    client = OpenLineageClient(transport=FileTransport(FileConfig(log_file_path=str(directory / f"{name}.jsonl"), append=True)))
+    client = OpenLineageClient(
+        transport=FileTransport(FileConfig(log_file_path=str(directory / f"{name}.jsonl"), append=True))
+    )
     model = directory / "model.bin"
     model.write_bytes(b"\x00" * 4096)
     with provlineage.track(f"bench.{name}", kind="inference", client=client, environment=False) as run:
@@ -85,7 +93,15 @@ def main() -> None:
         (run,) = inference.read_inference_log(log_path, keep_records=True).values()
         leaves = run.leaf_list()
         proofs = [
-            inference.InclusionProof(run.run_id, str(run.records[i]["id"]), i, len(leaves), run.records[i], [s.hex() for s in merkle.audit_path(i, leaves)], proof.merkle_root)
+            inference.InclusionProof(
+                run.run_id,
+                str(run.records[i]["id"]),
+                i,
+                len(leaves),
+                run.records[i],
+                [s.hex() for s in merkle.audit_path(i, leaves)],
+                proof.merkle_root,
+            )
             for i in range(0, len(leaves), 10)
         ]
         started = time.perf_counter()
@@ -95,10 +111,14 @@ def main() -> None:
     fast_rate, general_rate = args.records / fast, args.records / general
     print(f"log_inference, {args.records:,} small dict records (model digest, no payloads):")
     print(f"  fast canonical path   {fast_rate:>10,.0f} records/s   {fast_rate / TARGET:5.2f}x the {TARGET:,}/s target")
-    print(f"  general converter     {general_rate:>10,.0f} records/s   fast path is {fast_rate / general_rate:4.2f}x faster")
+    print(
+        f"  general converter     {general_rate:>10,.0f} records/s   fast path is {fast_rate / general_rate:4.2f}x faster"
+    )
     print(f"inclusion proofs, one run of {len(leaves):,} records:")
     print(f"  prove_inference (reads and re-hashes the whole log)  {prove_seconds * 1000:8.1f} ms")
-    print(f"  verify_inclusion, per proof                          {verify_each * 1e6:8.1f} us   ({valid}/{len(proofs)} valid)")
+    print(
+        f"  verify_inclusion, per proof                          {verify_each * 1e6:8.1f} us   ({valid}/{len(proofs)} valid)"
+    )
 
 
 if __name__ == "__main__":

@@ -12,7 +12,14 @@ import math
 import random
 from pathlib import Path
 
-FEATURES = ("tenure_months", "monthly_charges", "contract_one_year", "contract_two_year", "support_calls", "tech_support")
+FEATURES = (
+    "tenure_months",
+    "monthly_charges",
+    "contract_one_year",
+    "contract_two_year",
+    "support_calls",
+    "tech_support",
+)
 CONTRACTS = ("month-to-month", "one-year", "two-year")
 COLUMNS = ("customer_id", "tenure_months", "monthly_charges", "contract", "support_calls", "tech_support")
 

@@ -31,7 +31,14 @@ class PredictResult:
     inference_log: Path | None
 
 
-def predict(model_path: str | Path, input_path: str | Path, output_path: str | Path, *, client: Any = None, threshold: float = 0.5) -> PredictResult:
+def predict(
+    model_path: str | Path,
+    input_path: str | Path,
+    output_path: str | Path,
+    *,
+    client: Any = None,
+    threshold: float = 0.5,
+) -> PredictResult:
     """Write ``customer_id, churn_probability, churn, inference_id`` for every row of ``input_path``."""
     model_path, input_path, output_path = Path(model_path), Path(input_path), Path(output_path)
     ids: list[str] = []

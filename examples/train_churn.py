@@ -48,7 +48,9 @@ def predict_proba(model: dict[str, Any], x: dict[str, float]) -> float:
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, score))))
 
 
-def fit(rows: list[dict[str, str]], *, epochs: int, learning_rate: float, batch_size: int, l2: float, seed: int) -> dict[str, Any]:
+def fit(
+    rows: list[dict[str, str]], *, epochs: int, learning_rate: float, batch_size: int, l2: float, seed: int
+) -> dict[str, Any]:
     xs = [features(row) for row in rows]
     ys = [int(row["churn"]) for row in rows]
     means, stds = _standardize(xs)
@@ -70,7 +72,14 @@ def fit(rows: list[dict[str, str]], *, epochs: int, learning_rate: float, batch_
             step = learning_rate / len(batch)
             weights = [w - step * (g + l2 * w) for w, g in zip(weights, grad_w, strict=True)]
             bias -= step * grad_b
-    return {"format": MODEL_FORMAT, "features": list(FEATURES), "means": means, "stds": stds, "weights": weights, "bias": bias}
+    return {
+        "format": MODEL_FORMAT,
+        "features": list(FEATURES),
+        "means": means,
+        "stds": stds,
+        "weights": weights,
+        "bias": bias,
+    }
 
 
 def evaluate(model: dict[str, Any], rows: list[dict[str, str]]) -> dict[str, float]:
@@ -116,7 +125,9 @@ def train(
             "tracking_api_key": "example-secret-never-recorded",
         }
         run.log_hyperparameters(hyperparameters)
-        model = fit(read_rows(train_csv), epochs=epochs, learning_rate=learning_rate, batch_size=batch_size, l2=l2, seed=seed)
+        model = fit(
+            read_rows(train_csv), epochs=epochs, learning_rate=learning_rate, batch_size=batch_size, l2=l2, seed=seed
+        )
         metrics = evaluate(model, read_rows(holdout_csv))
         run.log_metrics(metrics, dataset=holdout or holdout_csv)
         model_path.parent.mkdir(parents=True, exist_ok=True)

@@ -93,7 +93,12 @@ def recorded_datasets(events: Iterable[tuple[str, int, dict[str, Any]]]) -> list
                     continue
                 facet = (dataset.get("facets") or {}).get(pf.DATASET_HASH)
                 namespace, name = dataset.get("namespace"), dataset.get("name")
-                if isinstance(facet, dict) and isinstance(facet.get("digest"), str) and isinstance(namespace, str) and isinstance(name, str):
+                if (
+                    isinstance(facet, dict)
+                    and isinstance(facet.get("digest"), str)
+                    and isinstance(namespace, str)
+                    and isinstance(name, str)
+                ):
                     latest.pop((namespace, name), None)  # re-insert so the order is that of the latest record
                     latest[(namespace, name)] = RecordedDataset(namespace, name, facet, source, line)
     return list(latest.values())
@@ -113,7 +118,9 @@ def _exists(location: str) -> bool | None:
 
 def check_dataset(recorded: RecordedDataset, options: HashOptions | None = None) -> DatasetCheck:
     options = options or HashOptions(use_cache=False, progress=False)
-    check = DatasetCheck(recorded.namespace, recorded.name, "match", recorded.digest, recorded_at=f"{recorded.source}:{recorded.line}")
+    check = DatasetCheck(
+        recorded.namespace, recorded.name, "match", recorded.digest, recorded_at=f"{recorded.source}:{recorded.line}"
+    )
     location = recorded.location
     if location is None:
         check.status, check.detail = "unreadable", "the record names no location to read"
@@ -133,7 +140,9 @@ def check_dataset(recorded: RecordedDataset, options: HashOptions | None = None)
     if not diff.unchanged:
         check.status = "changed"
         if not (diff.added or diff.missing or diff.changed):
-            check.detail = "content differs" + ("" if diff.manifest_complete else " past the part of the manifest the record kept")
+            check.detail = "content differs" + (
+                "" if diff.manifest_complete else " past the part of the manifest the record kept"
+            )
     return check
 
 

@@ -21,9 +21,34 @@ from provlineage._internal.constants import (
     METRICS,
     MODEL,
     PRODUCER,
+    SCHEMA_BASE,
+    SCHEMA_VERSION,
     SIGNATURE,
     schema_url,
 )
+
+__all__ = [
+    "ALL_FACETS",
+    "DATASET_HASH",
+    "ENVIRONMENT",
+    "HYPERPARAMETERS",
+    "INFERENCE",
+    "METRICS",
+    "MODEL",
+    "PRODUCER",
+    "SCHEMA_BASE",
+    "SCHEMA_VERSION",
+    "SIGNATURE",
+    "DatasetHashDatasetFacet",
+    "EnvironmentRunFacet",
+    "HyperparametersRunFacet",
+    "InferenceRunFacet",
+    "ManifestEntry",
+    "MetricsRunFacet",
+    "ModelDatasetFacet",
+    "SignatureRunFacet",
+    "schema_url",
+]
 
 # Values such as digests and key ids look like secrets to Airflow's masker; they are not.
 _NEVER_REDACT = ["digest", "keyId", "signature", "algorithm", "previousDigest"]

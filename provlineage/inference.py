@@ -49,7 +49,7 @@ from provlineage.errors import CanonicalizationError, ProvlineageError
 from provlineage.facets import INFERENCE, InferenceRunFacet
 from provlineage.keys import Keyring, signature_algorithm
 from provlineage.signer import Signer
-from provlineage.signing import _verify_raw, digest_of, pae
+from provlineage.signing import digest_of, pae, verify_signature
 
 log = logging.getLogger(__name__)
 
@@ -317,7 +317,7 @@ def check_seal(seal: Mapping[str, Any], keyring: Keyring) -> tuple[str, str]:
         body = _seal_body(seal)
     except (binascii.Error, TypeError, ValueError, CanonicalizationError) as error:
         return "failed", f"seal cannot be checked ({error})"
-    if not _verify_raw(key, raw, pae(SEAL_PAYLOAD_TYPE, body)):
+    if not verify_signature(key, raw, pae(SEAL_PAYLOAD_TYPE, body)):
         return "failed", "seal signature does not match: its count, root or run id was altered"
     return "valid", ""
 
@@ -352,12 +352,18 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
                 if line.strip():
                     yield number, line
     except FileNotFoundError:
-        raise InferenceLogError(f"inference log {path} does not exist", "pass the *.inferences.jsonl file the run wrote") from None
+        raise InferenceLogError(
+            f"inference log {path} does not exist", "pass the *.inferences.jsonl file the run wrote"
+        ) from None
     except OSError as error:
-        raise InferenceLogError(f"inference log {path} cannot be read ({error.strerror})", "check its permissions") from None
+        raise InferenceLogError(
+            f"inference log {path} cannot be read ({error.strerror})", "check its permissions"
+        ) from None
 
 
-def read_inference_log(path: str | os.PathLike[str], *, run_id: str | None = None, keep_records: bool = False) -> dict[str, RunInferences]:
+def read_inference_log(
+    path: str | os.PathLike[str], *, run_id: str | None = None, keep_records: bool = False
+) -> dict[str, RunInferences]:
     """Every run of an inference log (or only ``run_id``), with each record's leaf hash recomputed."""
     runs: dict[str, RunInferences] = {}
     source = Path(path)
@@ -422,29 +428,48 @@ class InclusionProof:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> InclusionProof:
-        return cls(data["runId"], data["inferenceId"], data["index"], data["treeSize"], dict(data["record"]), list(data["path"]), data["merkleRoot"])
+        return cls(
+            data["runId"],
+            data["inferenceId"],
+            data["index"],
+            data["treeSize"],
+            dict(data["record"]),
+            list(data["path"]),
+            data["merkleRoot"],
+        )
 
 
-def prove_inference(inference_log: str | os.PathLike[str], inference_id: str, *, run_id: str | None = None) -> InclusionProof:
+def _proof_of(run: RunInferences, inference_id: str, source: str) -> InclusionProof:
+    if not run.contiguous:
+        raise InferenceLogError(
+            f"records of run {run.run_id} in {source} have gaps",
+            "the log was truncated or edited; no proof is possible",
+        )
+    leaves = run.leaf_list()
+    if run.seal is not None and run.seal.get("count") != len(leaves):
+        raise InferenceLogError(
+            f"run {run.run_id} sealed {run.seal.get('count')} records but {source} holds {len(leaves)}",
+            "the log was truncated or extended after the run; compare it with the signed event",
+        )
+    index = run.ids[inference_id]
+    path = [sibling.hex() for sibling in merkle.audit_path(index, leaves)]
+    return InclusionProof(
+        run.run_id, inference_id, index, len(leaves), run.records[index], path, "sha256:" + merkle.root(leaves).hex()
+    )
+
+
+def prove_inference(
+    inference_log: str | os.PathLike[str], inference_id: str, *, run_id: str | None = None
+) -> InclusionProof:
     """The inclusion proof of the first record with ``inference_id`` (in ``run_id`` if given)."""
     runs = read_inference_log(inference_log, run_id=run_id, keep_records=True)
     for run in runs.values():
-        index = run.ids.get(inference_id)
-        if index is None:
-            continue
-        if not run.contiguous:
-            raise InferenceLogError(f"records of run {run.run_id} in {inference_log} have gaps", "the log was truncated or edited; no proof is possible")
-        leaves = run.leaf_list()
-        size = len(leaves)
-        if run.seal is not None and run.seal.get("count") != size:
-            raise InferenceLogError(
-                f"run {run.run_id} sealed {run.seal.get('count')} records but {inference_log} holds {size}",
-                "the log was truncated or extended after the run; compare it with the signed event",
-            )
-        path = [sibling.hex() for sibling in merkle.audit_path(index, leaves)]
-        return InclusionProof(run.run_id, inference_id, index, size, run.records[index], path, "sha256:" + merkle.root(leaves).hex())
+        if inference_id in run.ids:
+            return _proof_of(run, inference_id, str(inference_log))
     where = f" for run {run_id}" if run_id else ""
-    raise InferenceLogError(f"inference {inference_id} is not in {inference_log}{where}", "check the id and the log path")
+    raise InferenceLogError(
+        f"inference {inference_id} is not in {inference_log}{where}", "check the id and the log path"
+    )
 
 
 def _root_bytes(root: str) -> bytes | None:
@@ -461,7 +486,11 @@ def verify_inclusion(proof: InclusionProof, merkle_root: str) -> bool:
     event (or a valid seal), never from the proof itself.
     """
     record = proof.record
-    if record.get("id") != proof.inference_id or record.get("index") != proof.index or record.get("runId") != proof.run_id:
+    if (
+        record.get("id") != proof.inference_id
+        or record.get("index") != proof.index
+        or record.get("runId") != proof.run_id
+    ):
         return False
     expected = _root_bytes(merkle_root)
     try:
@@ -495,7 +524,9 @@ def commitments(events: Iterable[tuple[str, int, dict[str, Any]]]) -> dict[str, 
             continue
         count, root, where = facet.get("count"), facet.get("merkleRoot"), facet.get("log")
         if isinstance(count, int) and isinstance(root, str):
-            found[run["runId"]] = Commitment(run["runId"], count, root, where if isinstance(where, str) else None, source, line)
+            found[run["runId"]] = Commitment(
+                run["runId"], count, root, where if isinstance(where, str) else None, source, line
+            )
     return found
 
 
@@ -523,7 +554,9 @@ class InferenceRunCheck:
         return f"{text}  ({self.detail})" if self.detail else text
 
 
-def check_inference_log(path: str | os.PathLike[str], committed: Mapping[str, Commitment], keyring: Keyring) -> list[InferenceRunCheck]:
+def check_inference_log(
+    path: str | os.PathLike[str], committed: Mapping[str, Commitment], keyring: Keyring
+) -> list[InferenceRunCheck]:
     """Check every run in an inference log: complete, unaltered, and committed to by a verified event."""
     source = str(path)
     runs = read_inference_log(path)
@@ -534,7 +567,10 @@ def check_inference_log(path: str | os.PathLike[str], committed: Mapping[str, Co
         if run.seal is not None:
             check.seal, seal_reason = check_seal(run.seal, keyring)
         if run.problems or not run.contiguous:
-            check.status, check.detail = "malformed", "; ".join(run.problems) or "record indices have gaps (records were deleted)"
+            check.status, check.detail = (
+                "malformed",
+                "; ".join(run.problems) or "record indices have gaps (records were deleted)",
+            )
         elif commitment is None:
             check.status, check.detail = "uncommitted", "no verified event of this run carries its Merkle root"
         elif commitment.count != len(run.leaves):
@@ -549,8 +585,21 @@ def check_inference_log(path: str | os.PathLike[str], committed: Mapping[str, Co
         checks.append(check)
     resolved = Path(path).resolve()
     for commitment in committed.values():
-        if commitment.run_id not in runs and commitment.log and Path(commitment.log).resolve() == resolved and commitment.count:
-            checks.append(InferenceRunCheck(commitment.run_id, source, "missing", 0, f"the signed event commits to {commitment.count} records here"))
+        if (
+            commitment.run_id not in runs
+            and commitment.log
+            and Path(commitment.log).resolve() == resolved
+            and commitment.count
+        ):
+            checks.append(
+                InferenceRunCheck(
+                    commitment.run_id,
+                    source,
+                    "missing",
+                    0,
+                    f"the signed event commits to {commitment.count} records here",
+                )
+            )
     return checks
 
 
@@ -564,26 +613,48 @@ def candidate_logs(committed: Mapping[str, Commitment], event_logs: Iterable[str
     return [path for path in unique.values() if path.is_file()]
 
 
-def prove_committed(inference_id: str, committed: Mapping[str, Commitment], logs: Iterable[str | os.PathLike[str]]) -> tuple[InclusionProof, Commitment]:
-    """Prove ``inference_id`` against the root a verified event signed; raises :class:`InferenceLogError` otherwise."""
+def prove_committed(
+    inference_id: str,
+    committed: Mapping[str, Commitment],
+    logs: Iterable[str | os.PathLike[str]],
+    *,
+    run_id: str | None = None,
+) -> tuple[InclusionProof, Commitment]:
+    """Prove ``inference_id`` against the root a verified event signed; raises :class:`InferenceLogError` otherwise.
+
+    The same input scored by the same model has the same id in every run; the first run (in ``run_id`` if given)
+    whose verified event commits to the record is the one proven.
+    """
     searched, unproven = [], []
     for log_path in logs:
         searched.append(str(log_path))
         try:
-            proof = prove_inference(log_path, inference_id)
+            runs = read_inference_log(log_path, run_id=run_id, keep_records=True)
         except InferenceLogError as error:
-            if " is not in " not in error.what:
-                unproven.append(str(error))
+            unproven.append(str(error))
             continue
-        commitment = committed.get(proof.run_id)
-        if commitment is None:
-            unproven.append(f"{log_path}: run {proof.run_id} has no verified event committing to its inferences")
-        elif commitment.count != proof.tree_size or not verify_inclusion(proof, commitment.merkle_root):
-            unproven.append(f"{log_path}: the record does not lead to the root signed at {commitment.source}:{commitment.line}")
-        else:
-            return proof, commitment
+        for run in runs.values():
+            if inference_id not in run.ids:
+                continue
+            commitment = committed.get(run.run_id)
+            try:
+                proof = _proof_of(run, inference_id, str(log_path))
+            except InferenceLogError as error:
+                unproven.append(str(error))
+                continue
+            if commitment is None:
+                unproven.append(f"{log_path}: run {run.run_id} has no verified event committing to its inferences")
+            elif commitment.count != proof.tree_size or not verify_inclusion(proof, commitment.merkle_root):
+                unproven.append(
+                    f"{log_path}: the record does not lead to the root signed at {commitment.source}:{commitment.line}"
+                )
+            else:
+                return proof, commitment
     if unproven:
-        raise InferenceLogError(f"inference {inference_id} cannot be proven: {'; '.join(unproven)}", "the inference log was altered, or its run's event did not verify")
+        raise InferenceLogError(
+            f"inference {inference_id} cannot be proven: {'; '.join(unproven)}",
+            "the inference log was altered, or its run's event did not verify",
+        )
     raise InferenceLogError(
         f"inference {inference_id} is in none of the inference logs searched ({', '.join(searched) or 'none found'})",
         "check the id, or pass the log with --inference-log PATH",

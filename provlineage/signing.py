@@ -157,7 +157,8 @@ class EventCheck:
     """``signature`` (its own) or ``chain`` (the next event of its stream links to its digest)."""
 
 
-def _verify_raw(key: PublicKey, signature: bytes, message: bytes) -> bool:
+def verify_signature(key: PublicKey, signature: bytes, message: bytes) -> bool:
+    """Whether ``signature`` is ``key``'s signature of ``message`` under the key's own algorithm."""
     try:
         if isinstance(key, ed25519.Ed25519PublicKey):
             key.verify(signature, message)
@@ -281,7 +282,7 @@ class PendingCheck:
 
     def by_signature(self) -> EventCheck:
         for body in self._candidate_bodies():
-            if _verify_raw(self.key, self.signature, pae(PAYLOAD_TYPE, body)):
+            if verify_signature(self.key, self.signature, pae(PAYLOAD_TYPE, body)):
                 return self._accept(body, digest_of(body), "signature")
         if not self.check.reason:
             self.check.reason = "signature does not match the event: the event or its chain position was altered"

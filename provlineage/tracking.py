@@ -126,7 +126,9 @@ class _ParentLink:
                 job=parent_run.RootJob(namespace=self.root.namespace, name=self.root.name),
             )
         return parent_run.ParentRunFacet(
-            run=parent_run.Run(runId=self.run_id), job=parent_run.Job(namespace=self.namespace, name=self.name), root=root
+            run=parent_run.Run(runId=self.run_id),
+            job=parent_run.Job(namespace=self.namespace, name=self.name),
+            root=root,
         )
 
 
@@ -212,10 +214,14 @@ class Run:
         except HashingError as error:
             self._failed(HashingError(f"{error.what}; the dataset is recorded without a content hash", error.fix))
         except OSError as error:  # the engine reports OSErrors as HashingError; this is a last line of defence
-            self._failed(HashingError(f"cannot hash {os.fspath(path_or_uri)} ({error})", "check the path and its permissions"))
+            self._failed(
+                HashingError(f"cannot hash {os.fspath(path_or_uri)} ({error})", "check the path and its permissions")
+            )
         return None
 
-    def _add_dataset(self, role: str, namespace: str, name: str, facets: dict[str, DatasetFacet], digest: str | None) -> DatasetRef:
+    def _add_dataset(
+        self, role: str, namespace: str, name: str, facets: dict[str, DatasetFacet], digest: str | None
+    ) -> DatasetRef:
         with self._lock:
             self._datasets[(role, namespace, name)] = facets
         return DatasetRef(namespace, name, role, digest)
@@ -265,16 +271,22 @@ class Run:
         read (else written) by this run goes into its inference ids.
         """
         if role not in _ROLES:
-            raise ConfigError(f"model role {role!r} is not known", "use role='output' (training) or role='input' (inference)")
+            raise ConfigError(
+                f"model role {role!r} is not known", "use role='output' (training) or role='input' (inference)"
+            )
         if not self._usable("log_model"):
             return None
         namespace, dataset_name = dataset_identity(path)
-        facets: dict[str, DatasetFacet] = {"datasetType": dataset_type_dataset.DatasetTypeDatasetFacet(datasetType="MODEL")}
+        facets: dict[str, DatasetFacet] = {
+            "datasetType": dataset_type_dataset.DatasetTypeDatasetFacet(datasetType="MODEL")
+        }
         digest = self._hash(path)
         if digest is not None:
             facets[pf.DATASET_HASH] = digest.to_facet(self._tracker.manifest_limit)
             facets["version"] = dataset_version_dataset.DatasetVersionDatasetFacet(datasetVersion=digest.prefixed)
-            facets[pf.MODEL] = pf.ModelDatasetFacet(name=name, digest=digest.prefixed, version=version, framework=framework, format=format)
+            facets[pf.MODEL] = pf.ModelDatasetFacet(
+                name=name, digest=digest.prefixed, version=version, framework=framework, format=format
+            )
             with self._lock:
                 self._model_digests[role] = digest.prefixed
                 if self._recorder is not None and self._recorder.model_digest != self.model_digest:
@@ -298,9 +310,13 @@ class Run:
             return
         with self._lock:
             self._hyperparameters.update(mapping)
-            self._hyperparameters_facet = hyperparameters_facet(self._hyperparameters, secret_pattern=self._tracker.secret_pattern)
+            self._hyperparameters_facet = hyperparameters_facet(
+                self._hyperparameters, secret_pattern=self._tracker.secret_pattern
+            )
 
-    def log_metrics(self, mapping: Mapping[str, Any], *, dataset: str | os.PathLike[str] | DatasetRef | None = None) -> None:
+    def log_metrics(
+        self, mapping: Mapping[str, Any], *, dataset: str | os.PathLike[str] | DatasetRef | None = None
+    ) -> None:
         """Merge metrics into ``provlineage_metrics``.
 
         Metrics without ``dataset`` go to ``metrics``; metrics of a dataset go to a slice named after it.  When all
@@ -381,7 +397,12 @@ class Run:
         except ProvlineageError as error:
             self._failed(error)
         except OSError as error:
-            self._failed(DeliveryError(f"cannot append to inference log {recorder.path} ({error.strerror or error})", "check the directory and free space"))
+            self._failed(
+                DeliveryError(
+                    f"cannot append to inference log {recorder.path} ({error.strerror or error})",
+                    "check the directory and free space",
+                )
+            )
         return None
 
     @property
@@ -408,7 +429,9 @@ class Run:
             facets[pf.METRICS] = metrics
         if self._inference is not None and self._recorder is not None:
             facets[pf.INFERENCE] = self._inference.facet(
-                model_digest=self._recorder.model_digest, log_path=self._recorder.path, payloads_retained=self._recorder.retain_payloads
+                model_digest=self._recorder.model_digest,
+                log_path=self._recorder.path,
+                payloads_retained=self._recorder.retain_payloads,
             )
         if error is not None:
             facets["errorMessage"] = error_message_run.ErrorMessageRunFacet(
@@ -422,9 +445,21 @@ class Run:
         with self._lock:
             datasets = dict(self._datasets) if state is not RunState.START else {}
             run_facets = self._run_facets(state, error)
-        inputs = [InputDataset(namespace=ns, name=name, facets=dict(f)) for (role, ns, name), f in datasets.items() if role == "input"]
-        outputs = [OutputDataset(namespace=ns, name=name, facets=dict(f)) for (role, ns, name), f in datasets.items() if role == "output"]
-        job_facets = {"jobType": job_type_job.JobTypeJobFacet(processingType="BATCH", integration=INTEGRATION, jobType=job_type(self.kind))}
+        inputs = [
+            InputDataset(namespace=ns, name=name, facets=dict(f))
+            for (role, ns, name), f in datasets.items()
+            if role == "input"
+        ]
+        outputs = [
+            OutputDataset(namespace=ns, name=name, facets=dict(f))
+            for (role, ns, name), f in datasets.items()
+            if role == "output"
+        ]
+        job_facets = {
+            "jobType": job_type_job.JobTypeJobFacet(
+                processingType="BATCH", integration=INTEGRATION, jobType=job_type(self.kind)
+            )
+        }
         return RunEvent(
             eventType=state,
             eventTime=_now(),
@@ -442,7 +477,11 @@ class Run:
             event = self._event(state, error)
             self._client.emit(event)
         except ProvlineageError as failure:
-            self._failed(DeliveryError(f"{state.value} event of run {self.run_id} was not sent ({failure})", "see the error above"))
+            self._failed(
+                DeliveryError(
+                    f"{state.value} event of run {self.run_id} was not sent ({failure})", "see the error above"
+                )
+            )
         except Exception as failure:  # transports raise what their backend raises
             self._failed(
                 DeliveryError(
@@ -461,7 +500,12 @@ class Run:
             try:
                 self._client, self._owns_client = OpenLineageClient(), True
             except Exception as error:
-                self._failed(DeliveryError(f"cannot build the OpenLineage client ({type(error).__name__}: {error})", "check openlineage.yml or OPENLINEAGE__* variables"))
+                self._failed(
+                    DeliveryError(
+                        f"cannot build the OpenLineage client ({type(error).__name__}: {error})",
+                        "check openlineage.yml or OPENLINEAGE__* variables",
+                    )
+                )
         if tracker.strict is None and getattr(getattr(self._client, "transport", None), "strict", False) is True:
             self.strict = True
         if tracker.environment:
@@ -485,7 +529,12 @@ class Run:
             self._inference = self._recorder.seal(signer, status=status)
         except OSError as error:
             self._inference = self._recorder.summary()
-            self._failed(DeliveryError(f"cannot write inference log {self._recorder.path} ({error.strerror or error})", "check the directory and free space"))
+            self._failed(
+                DeliveryError(
+                    f"cannot write inference log {self._recorder.path} ({error.strerror or error})",
+                    "check the directory and free space",
+                )
+            )
         except ProvlineageError as error:
             self._inference = self._recorder.summary()
             self._failed(error)
@@ -493,7 +542,13 @@ class Run:
     def _finish(self, error: BaseException | None) -> None:
         if isinstance(error, SystemExit) and error.code in (None, 0):
             error = None
-        state = RunState.COMPLETE if error is None else RunState.ABORT if isinstance(error, KeyboardInterrupt) else RunState.FAIL
+        state = (
+            RunState.COMPLETE
+            if error is None
+            else RunState.ABORT
+            if isinstance(error, KeyboardInterrupt)
+            else RunState.FAIL
+        )
         try:
             self._seal_inferences(state.value)
             self.ended = True
@@ -514,7 +569,10 @@ class _Tracker:
         if not job_name or not isinstance(job_name, str):
             raise ConfigError(f"job name {job_name!r} is empty or not a string", "pass a name such as 'churn.train'")
         if not kind or not isinstance(kind, str):
-            raise ConfigError(f"kind {kind!r} of job {job_name} is empty", "pass kind='training', 'inference', 'evaluation' or your own")
+            raise ConfigError(
+                f"kind {kind!r} of job {job_name} is empty",
+                "pass kind='training', 'inference', 'evaluation' or your own",
+            )
         self.job_name = job_name
         self.kind = kind
         self.namespace: str = settings.pop("namespace") or os.environ.get("OPENLINEAGE_NAMESPACE") or "default"
@@ -540,12 +598,13 @@ class _Tracker:
         if self._run is not None:
             raise ConfigError(f"track({self.job_name!r}) is already active", "call track() again for a second run")
         run = Run(self)
-        self._run = run
-        run._start()
-        self._token = _current.set(run)
+        run._start()  # raises only in strict mode, before the body runs
+        self._run, self._token = run, _current.set(run)
         return run
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> bool:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool:
         run, token = self._run, self._token
         assert run is not None
         if token is not None:

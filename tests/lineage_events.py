@@ -78,7 +78,9 @@ def model_facets(path: Path, name: str, version: str | None) -> dict[str, Any]:
     digest = hash_path(path, _HASH)
     return {
         pf.DATASET_HASH: digest.to_facet(),
-        pf.MODEL: pf.ModelDatasetFacet(name=name, digest=digest.prefixed, version=version, framework="scikit-learn", format="pickle"),
+        pf.MODEL: pf.ModelDatasetFacet(
+            name=name, digest=digest.prefixed, version=version, framework="scikit-learn", format="pickle"
+        ),
     }
 
 
@@ -86,7 +88,9 @@ def _job(name: str, kind: str) -> Job:
     return Job(
         namespace=NAMESPACE,
         name=name,
-        facets={"jobType": job_type_job.JobTypeJobFacet(processingType="BATCH", integration="PROVLINEAGE", jobType=kind)},
+        facets={
+            "jobType": job_type_job.JobTypeJobFacet(processingType="BATCH", integration="PROVLINEAGE", jobType=kind)
+        },
     )
 
 
@@ -100,6 +104,7 @@ def training_run(
     job: str = "churn.train",
     parameters: dict[str, Any] | None = None,
     metrics: dict[str, Any] | None = None,
+    metrics_dataset: Path | None = None,
     commit: str = "4f1c2e9a7b",
     parent: tuple[str, str] | None = None,
 ) -> str:
@@ -110,11 +115,22 @@ def training_run(
         start_facets["parent"] = parent_run.ParentRunFacet(
             run=parent_run.Run(runId=parent[0]), job=parent_run.Job(namespace=NAMESPACE, name=parent[1])
         )
-    log.emit(RunEvent(eventType=RunState.START, eventTime=log.tick(), run=Run(runId=run_id, facets=start_facets), job=_job(job, "TRAINING"), producer=pf.PRODUCER))
+    log.emit(
+        RunEvent(
+            eventType=RunState.START,
+            eventTime=log.tick(),
+            run=Run(runId=run_id, facets=start_facets),
+            job=_job(job, "TRAINING"),
+            producer=pf.PRODUCER,
+        )
+    )
     facets = dict(start_facets)
-    facets[pf.HYPERPARAMETERS] = pf.HyperparametersRunFacet(parameters=parameters or {"C": 1.0, "max_iter": 200}, redactedKeys=[])
+    facets[pf.HYPERPARAMETERS] = pf.HyperparametersRunFacet(
+        parameters=parameters or {"C": 1.0, "max_iter": 200}, redactedKeys=[]
+    )
     if metrics is not None:
-        facets[pf.METRICS] = pf.MetricsRunFacet(metrics=metrics)
+        on = {"namespace": "file", "name": str(metrics_dataset)} if metrics_dataset else None
+        facets[pf.METRICS] = pf.MetricsRunFacet(metrics=metrics, dataset=on)
     log.emit(
         RunEvent(
             eventType=RunState.COMPLETE,
@@ -161,15 +177,33 @@ def inference_run(
     run_id = str(generate_new_uuid())
     model_input = model_facets(model, name, version) if with_model_digest else {}
     digest = model_input[pf.MODEL].digest if with_model_digest else None
-    recorder = InferenceRecorder(inference_log, run_id=run_id, job_namespace=NAMESPACE, job_name=job, model_digest=digest)
-    ids = [recorder.record(features, {"churn": index % 2}) for index, features in enumerate(inputs or [{"tenure": i} for i in range(5)])]
+    recorder = InferenceRecorder(
+        inference_log, run_id=run_id, job_namespace=NAMESPACE, job_name=job, model_digest=digest
+    )
+    ids = [
+        recorder.record(features, {"churn": index % 2})
+        for index, features in enumerate(inputs or [{"tenure": i} for i in range(5)])
+    ]
     sealed = recorder.seal(log.signer, status="COMPLETE")
-    log.emit(RunEvent(eventType=RunState.START, eventTime=log.tick(), run=Run(runId=run_id, facets={}), job=_job(job, "INFERENCE"), producer=pf.PRODUCER))
+    log.emit(
+        RunEvent(
+            eventType=RunState.START,
+            eventTime=log.tick(),
+            run=Run(runId=run_id, facets={}),
+            job=_job(job, "INFERENCE"),
+            producer=pf.PRODUCER,
+        )
+    )
     log.emit(
         RunEvent(
             eventType=RunState.COMPLETE,
             eventTime=log.tick(),
-            run=Run(runId=run_id, facets={pf.INFERENCE: sealed.facet(model_digest=digest, log_path=inference_log, payloads_retained=False)}),
+            run=Run(
+                runId=run_id,
+                facets={
+                    pf.INFERENCE: sealed.facet(model_digest=digest, log_path=inference_log, payloads_retained=False)
+                },
+            ),
             job=_job(job, "INFERENCE"),
             inputs=[InputDataset(namespace="file", name=str(model), facets=model_input)],
             producer=pf.PRODUCER,

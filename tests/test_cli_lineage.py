@@ -9,6 +9,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -43,7 +44,8 @@ class TrackedDemo:
         return ["lineage", str(self.log), "--public-key", str(self.public_key), *question]
 
 
-def run_tracked_demo(root: Path) -> TrackedDemo:
+def run_tracked_demo(root: Path, inner: dict[str, Any] | None = None) -> TrackedDemo:
+    """Run the demo jobs; events go to ``root/lineage.jsonl`` unless ``inner`` names another backend."""
     keys = write_key_pair(root / "keys", "ed25519")
     log = root / "lineage.jsonl"
 
@@ -52,7 +54,7 @@ def run_tracked_demo(root: Path) -> TrackedDemo:
             "private_key": str(keys.private_key),
             "state_dir": str(root / "state"),
             "strict": True,
-            "transport": {"type": "provlineage.transport.FileLogTransport", "path": str(log)},
+            "transport": inner or {"type": "provlineage.transport.FileLogTransport", "path": str(log)},
         }
         return OpenLineageClient(transport=SigningTransport(SigningConfig.from_dict(config)))
 
@@ -76,7 +78,9 @@ def run_tracked_demo(root: Path) -> TrackedDemo:
         run.log_model(model, name="churn", version="3", role="input")
         ids = [run.log_inference({"tenure": t}, {"churn": t > 12}) for t in (1, 13, 30)]
         inference_run = run.run_id
-    return TrackedDemo(root, log, keys.public_key, train, extra, model, training_run, inference_run, [i for i in ids if i])
+    return TrackedDemo(
+        root, log, keys.public_key, train, extra, model, training_run, inference_run, [i for i in ids if i]
+    )
 
 
 @pytest.fixture(scope="session")
@@ -96,7 +100,9 @@ def test_model_question_answers_from_a_track_log(tracked: TrackedDemo, capsys: p
     status, out, err = cli(capsys, *tracked.args("--model", "churn@3"))
     assert status == 0, err
     assert "MODEL churn@3" in out and f"file:{tracked.train}" in out and f"file:{tracked.extra}" in out
-    assert "learning_rate=0.05" in out and "api_key=***" in out and "(redacted: api_key)" in out and "hunter2" not in out
+    assert (
+        "learning_rate=0.05" in out and "api_key=***" in out and "(redacted: api_key)" in out and "hunter2" not in out
+    )
     assert "auc=0.93" in out and f"inference run {tracked.inference_run}" in out
     assert "verified: 2 signed events" in out and out.rstrip().endswith("RESULT: answer verified")
 
@@ -127,7 +133,9 @@ def test_every_question_in_every_format(tracked: TrackedDemo, capsys: pytest.Cap
     assert {d["name"] for d in inference["models"][0]["trainingDatasets"]} == {str(tracked.train), str(tracked.extra)}
 
 
-def test_dataset_question_reaches_the_model_downstream(tracked: TrackedDemo, capsys: pytest.CaptureFixture[str]) -> None:
+def test_dataset_question_reaches_the_model_downstream(
+    tracked: TrackedDemo, capsys: pytest.CaptureFixture[str]
+) -> None:
     status, out, _ = cli(capsys, *tracked.args("--dataset", str(tracked.train)))
     assert status == 0
     assert f"DATASET file:{tracked.train}" in out and "models downstream (1)" in out and "churn@3" in out
@@ -156,17 +164,48 @@ def test_check_files_reports_a_changed_dataset_and_exits_1(tmp_path: Path, capsy
     assert status == 1
     document = json.loads(out)
     (changed,) = [check for check in document["fileChecks"] if check["status"] != "match"]
-    assert (changed["name"], changed["added"], changed["changed"], changed["missing"]) == (str(demo.extra), ["c.csv"], ["b.csv"], [])
+    assert (changed["name"], changed["added"], changed["changed"], changed["missing"]) == (
+        str(demo.extra),
+        ["c.csv"],
+        ["b.csv"],
+        [],
+    )
     assert document["problems"] == ["1 dataset(s) no longer match their recorded digest"]
     demo.train.unlink()
     status, out, _ = cli(capsys, *demo.args("--report", "--check-files"))
     assert status == 1 and re.search(rf"MISSING +file:{re.escape(str(demo.train))}", out)
 
 
-def test_unknown_model_is_a_one_line_error_that_suggests_report(tracked: TrackedDemo, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_model_is_a_one_line_error_that_suggests_report(
+    tracked: TrackedDemo, capsys: pytest.CaptureFixture[str]
+) -> None:
     status, out, err = cli(capsys, *tracked.args("--model", "fraud"))
     assert status == 2 and out == ""
-    assert err.count("\n") == 1 and "no model 'fraud' in the 4 verified events" in err and "(known: churn@3)" in err and "--report" in err
+    assert (
+        err.count("\n") == 1
+        and "no model 'fraud' in the 4 verified events" in err
+        and "(known: churn@3)" in err
+        and "--report" in err
+    )
+
+
+def test_answers_from_marquez_verify_what_marquez_gives_back(
+    tmp_path: Path, marquez_server: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    demo = run_tracked_demo(tmp_path, {"type": "http", "url": marquez_server.url})
+    assert not demo.log.exists() and len(marquez_server.events) == 4
+    marquez = ["lineage", "--marquez", marquez_server.url, "--public-key", str(demo.public_key)]
+    status, out, err = cli(capsys, *marquez, "--inference", demo.inference_ids[0])
+    assert status == 0, err
+    assert "inclusion proof VERIFIED: leaf 0 of 3" in out and f"training run {demo.training_run}" in out
+    assert f"{marquez_server.url.rstrip('/')}:" in out  # events are located by their position in Marquez's answer
+    event = json.loads(json.dumps(marquez_server.events[1]))  # the training COMPLETE, as Marquez returns it
+    event["run"]["facets"]["provlineage_hyperparameters"]["parameters"]["epochs"] = 2
+    marquez_server.replace_event(1, event)
+    status, out, _ = cli(capsys, *marquez, "--model", "churn", "--format", "json")
+    document = json.loads(out)
+    assert status == 1 and [u["status"] for u in document["unverified"]] == ["failed"]
+    assert document["answer"]["models"][0]["trainingRuns"] == []  # the altered event trained nothing
 
 
 @pytest.mark.parametrize(
@@ -177,13 +216,53 @@ def test_unknown_model_is_a_one_line_error_that_suggests_report(tracked: Tracked
         (("--report", "--marquez", "http://127.0.0.1:9"), "give log files or --marquez URL"),
     ],
 )
-def test_usage_errors_exit_2(tracked: TrackedDemo, capsys: pytest.CaptureFixture[str], extra: tuple[str, ...], message: str) -> None:
+def test_usage_errors_exit_2(
+    tracked: TrackedDemo, capsys: pytest.CaptureFixture[str], extra: tuple[str, ...], message: str
+) -> None:
     status, _, err = cli(capsys, *tracked.args(*extra))
     assert status == 2 and message in err
 
 
+@pytest.fixture
+def dag_log(request: pytest.FixtureRequest) -> Path:
+    """The example DAGs' signed log, from the Airflow session run of test_airflow_plugin.py (never a second run)."""
+    try:
+        run = request.getfixturevalue("forked_run")
+    except pytest.FixtureLookupError:
+        pytest.skip(
+            "the shared Airflow run (fixture forked_run) is visible only in test_airflow_plugin.py; a conftest plugin shares it"
+        )
+    return Path(run.log)
+
+
+@pytest.mark.airflow
+def test_lineage_of_the_example_dags(dag_log: Path, key_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["lineage", str(dag_log), "--public-key", str(key_dir / "public_key.pem")]
+    status, out, err = cli(capsys, *args, "--model", "churn-logreg", "--format", "json")
+    assert status == 0, err
+    (model,) = json.loads(out)["answer"]["models"]
+    (train,) = model["trainingRuns"]
+    assert train["job"]["name"] == "provlineage_train_churn.train_model"
+    assert train["parentJob"]["name"] == "provlineage_train_churn"
+    assert train["hyperparameters"]["parameters"]["learning_rate"] == 0.5
+    assert [Path(d["name"]).name for d in train["inputs"]] == ["train.csv"] and train["inputs"][0]["producedBy"]
+    roles = {run["job"]["name"]: run["role"] for run in model["consumers"]}
+    assert roles == {
+        "provlineage_train_churn.evaluate_model": "evaluation",
+        "provlineage_predict_churn.predict_churn": "inference",
+    }
+    status, out, _ = cli(capsys, *args, "--report", "--format", "json")
+    report = json.loads(out)["answer"]
+    assert status == 1 and [Path(m["dataset"]["name"]).name for m in report["withoutProvenance"]] == ["model.pkl"]
+
+
 def test_installed_entry_point_prints_the_answer(tracked: TrackedDemo) -> None:
     command = [sys.executable, "-c", "from provlineage.cli import main; main()", *tracked.args("--report")]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONIOENCODING": "utf-8"}
+    )
     assert result.returncode == 0, result.stderr
-    assert "MODELS TRAINED ON MORE THAN ONE DATASET (1)" in result.stdout and "MODELS WITHOUT DATASET PROVENANCE (0)" in result.stdout
+    assert (
+        "MODELS TRAINED ON MORE THAN ONE DATASET (1)" in result.stdout
+        and "MODELS WITHOUT DATASET PROVENANCE (0)" in result.stdout
+    )

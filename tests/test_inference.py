@@ -42,7 +42,9 @@ def _general(value: Any) -> bytes:
 
 def _recorder(path: Path, **kwargs: Any) -> InferenceRecorder:
     kwargs.setdefault("model_digest", MODEL)
-    return InferenceRecorder(path, run_id=kwargs.pop("run_id", RUN), job_namespace="ns", job_name="churn.predict", **kwargs)
+    return InferenceRecorder(
+        path, run_id=kwargs.pop("run_id", RUN), job_namespace="ns", job_name="churn.predict", **kwargs
+    )
 
 
 # --- canonical form ---------------------------------------------------------------------------------------
@@ -74,7 +76,11 @@ def test_canonical_json_is_rfc8785_for_json_values() -> None:
 
 
 _json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**63), 2**63) | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4),
     max_leaves=12,
 )
@@ -159,7 +165,9 @@ def test_inclusion_proof_for_one_inference_out_of_thousands(tmp_path: Path) -> N
     again = InclusionProof.from_json(json.loads(json.dumps(proof.to_json())))
     assert verify_inclusion(again, sealed.merkle_root)
     assert not verify_inclusion(proof, "sha256:" + "00" * 32)
-    altered = InclusionProof.from_json({**proof.to_json(), "record": {**proof.record, "outputDigest": "sha256:" + "11" * 32}})
+    altered = InclusionProof.from_json(
+        {**proof.to_json(), "record": {**proof.record, "outputDigest": "sha256:" + "11" * 32}}
+    )
     assert not verify_inclusion(altered, sealed.merkle_root)
     moved = InclusionProof.from_json({**proof.to_json(), "index": 3140})
     assert not verify_inclusion(moved, sealed.merkle_root)

@@ -27,7 +27,7 @@ from provlineage.lineage import (
 from provlineage.lineage.graph import time_key
 from provlineage.lineage.queries import latest_recorded
 from provlineage.lineage.render_dot import render_dot
-from provlineage.lineage.render_json import answer_schema, answer_to_json, render_json
+from provlineage.lineage.render_json import answer_schema, render_json
 from provlineage.lineage.render_prov import build_prov, render_prov
 from provlineage.lineage.render_text import render_text
 
@@ -78,7 +78,18 @@ def demo(tmp_path: Path, key_dir: Path) -> Demo:
     inferences = tmp_path / "lineage.inferences.jsonl"
     predict, ids = inference_run(log, model=model, inference_log=inferences)
     return Demo(
-        tmp_path, log, Keyring.from_files([key_dir / "public_key.pem"]), customers, events, features, model, inferences, features_run, train, predict, ids
+        tmp_path,
+        log,
+        Keyring.from_files([key_dir / "public_key.pem"]),
+        customers,
+        events,
+        features,
+        model,
+        inferences,
+        features_run,
+        train,
+        predict,
+        ids,
     )
 
 
@@ -123,8 +134,16 @@ def test_model_answer_names_datasets_code_configuration_metrics_signer_and_consu
     assert inputs[str(demo.customers)].digest.startswith("sha256:") and len(inputs[str(demo.customers)].digest) == 71
     assert inputs[str(demo.features)].produced_by == [demo.features_run]
     assert run.hyperparameters["parameters"] == {"C": 0.5, "max_iter": 300, "api_key": "***"}
-    assert run.environment["python"] == "3.11.9" and run.environment["keyPackages"] == {"numpy": "1.26.4", "scikit-learn": "1.5.0"}
-    assert run.git == {"commit": "4f1c2e9a7b", "branch": "main", "dirty": False, "remoteUrl": "https://git.example.com/ml/churn.git"}
+    assert run.environment["python"] == "3.11.9" and run.environment["keyPackages"] == {
+        "numpy": "1.26.4",
+        "scikit-learn": "1.5.0",
+    }
+    assert run.git == {
+        "commit": "4f1c2e9a7b",
+        "branch": "main",
+        "dirty": False,
+        "remoteUrl": "https://git.example.com/ml/churn.git",
+    }
     assert run.metrics["metrics"] == {"auc": 0.91, "f1": 0.84}
     assert run.key_ids == [demo.log.signer.key_id] and run.status == "verified"
     assert [e.event_type for e in run.events] == ["START", "COMPLETE"]
@@ -133,10 +152,19 @@ def test_model_answer_names_datasets_code_configuration_metrics_signer_and_consu
     assert (consumer.run_id, consumer.role, consumer.inference["count"]) == (demo.inference_run, "inference", 5)
     assert answer.problems == [] and answer.caveats == []
     text = render_text(answer)
-    for expected in ("MODEL churn@1", "C=0.5", "git 4f1c2e9a7b (main, clean)", "auc=0.91", demo.inference_run, "RESULT: answer verified"):
+    for expected in (
+        "MODEL churn@1",
+        "C=0.5",
+        "git 4f1c2e9a7b (main, clean)",
+        "auc=0.91",
+        demo.inference_run,
+        "RESULT: answer verified",
+    ):
         assert expected in text
     document = assert_valid_json(answer)
-    assert document["ok"] is True and document["answer"]["models"][0]["trainingRuns"][0]["verification"]["keyIds"] == [demo.log.signer.key_id]
+    assert document["ok"] is True and document["answer"]["models"][0]["trainingRuns"][0]["verification"]["keyIds"] == [
+        demo.log.signer.key_id
+    ]
 
 
 def test_model_is_found_by_path_and_by_version_or_digest_prefix(demo: Demo) -> None:
@@ -145,7 +173,10 @@ def test_model_is_found_by_path_and_by_version_or_digest_prefix(demo: Demo) -> N
     assert ask_model(lineage, "churn@1").body.models[0].version == "1"
     digest = ask_model(lineage, "churn").body.models[0].digest
     assert ask_model(lineage, f"churn@{digest[:15]}").body.models[0].digest == digest
-    with pytest.raises(LineageNotFound, match=r"no model 'churn@9' in the 5 verified events .* \(known: churn@1\)\. run `provlineage lineage"):
+    with pytest.raises(
+        LineageNotFound,
+        match=r"no model 'churn@9' in the 5 verified events .* \(known: churn@1\)\. run `provlineage lineage",
+    ):
         ask_model(lineage, "churn@9")
 
 
@@ -180,7 +211,10 @@ def test_tampered_event_is_reported_unverified_and_kept_out_of_the_answer(demo: 
     assert '"max_iter": 3' not in render_json(answer) and "max_iter=3" not in text
     assert f"FAILED      {demo.log.path}:3" in text and f"claims COMPLETE of run {demo.training_run}" in text
     assert answer.problems == ["1 unverified record(s)", "1 chain finding(s)"]  # a failed record is also a gap
-    assert any("missing sequence 3 of 5" in c.message and f"present but unverified: 3 at {demo.log.path}:3" in c.message for c in answer.caveats)
+    assert any(
+        "missing sequence 3 of 5" in c.message and f"present but unverified: 3 at {demo.log.path}:3" in c.message
+        for c in answer.caveats
+    )
     document = assert_valid_json(answer)
     assert document["ok"] is False and document["unverified"][0]["line"] == 3
 
@@ -201,15 +235,44 @@ def test_unsigned_event_is_listed_and_never_answers(demo: Demo) -> None:
     lineage = demo.lineage()
     assert [u.record.status.value for u in lineage.unverified] == ["unsigned"]
     assert "/models/impostor.pkl" not in {key[1] for key in lineage.datasets}
-    with pytest.raises(LineageNotFound, match=r"'/models/impostor.pkl' appears only in unverified records \(.*:6 unsigned\)"):
+    with pytest.raises(
+        LineageNotFound, match=r"'/models/impostor.pkl' appears only in unverified records \(.*:6 unsigned\)"
+    ):
         ask_dataset(lineage, "/models/impostor.pkl")
+
+
+def test_old_tool_records_are_authentic_but_listed_apart(demo: Demo, tmp_path: Path) -> None:
+    import base64
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    signed_data = json.dumps(
+        {"type": "model", "model_name": "legacy-net", "dataset_hashes": ["ab"], "timestamp": "2024-01-01"},
+        sort_keys=True,
+    )
+    pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.MAX_LENGTH)
+    signature = base64.b64encode(key.sign(signed_data.encode(), pss, hashes.SHA256())).decode()
+    with demo.log.path.open("a") as handle:
+        handle.write(json.dumps({"schema_version": "1.1", "signed_data": signed_data, "signature": signature}) + "\n")
+    demo.keyring.add(key.public_key())
+    lineage = demo.lineage()
+    assert [r.line for r in lineage.legacy] == [6] and lineage.unverified == []
+    answer = ask_model(lineage, "churn")
+    assert [c.kind for c in answer.caveats] == ["legacy-records"] and answer.problems == []
+    with pytest.raises(LineageNotFound):
+        ask_model(lineage, "legacy-net")
 
 
 def test_deleted_event_shows_as_a_gap_on_every_answer(demo: Demo) -> None:
     lines = demo.log.lines()
     demo.log.path.write_text("\n".join(lines[:1] + lines[2:]) + "\n")  # drop the training START
     answer = ask_model(demo.lineage(), "churn")
-    assert any(c.kind == "chain" and "the record has gaps" in c.message and "missing sequence 2 of 5" in c.message for c in answer.caveats)
+    assert any(
+        c.kind == "chain" and "the record has gaps" in c.message and "missing sequence 2 of 5" in c.message
+        for c in answer.caveats
+    )
     (run,) = answer.body.models[0].training
     assert any(c.kind == "chain" for c in run.caveats) and run.status == "verified-with-caveats"
     assert answer.problems == ["1 chain finding(s)"]
@@ -224,7 +287,9 @@ def test_dataset_answer_lists_readers_writers_and_models_downstream(demo: Demo) 
     assert downstream.model.label == "churn@1"
     assert downstream.path == [f"churn.features (run {demo.features_run})", f"churn.train (run {demo.training_run})"]
     features = ask_dataset(demo.lineage(), "features.parquet" if False else str(demo.features)).body.datasets[0]
-    assert [r.run_id for r in features.writers] == [demo.features_run] and [r.run_id for r in features.readers] == [demo.training_run]
+    assert [r.run_id for r in features.writers] == [demo.features_run] and [r.run_id for r in features.readers] == [
+        demo.training_run
+    ]
     assert "models downstream (1)" in render_text(answer)
     assert_valid_json(answer)
 
@@ -256,21 +321,29 @@ def test_inference_chain_goes_back_to_the_datasets_with_a_verified_inclusion_pro
 
 def test_edited_inference_log_fails_the_inclusion_proof(demo: Demo) -> None:
     target = demo.inference_ids[1]
-    text = demo.inferences.read_text().replace('"index":1,"inputDigest":"sha256:', '"index":1,"inputDigest":"sha256:0', 1)
+    text = demo.inferences.read_text().replace(
+        '"index":1,"inputDigest":"sha256:', '"index":1,"inputDigest":"sha256:0', 1
+    )
     demo.inferences.write_text(text)
     answer = ask_inference(demo.lineage(), target)
     assert not answer.body.inference.proof_verified
     assert answer.caveats[0].kind == "inclusion-proof"
+    assert answer.problems == ["the inference's inclusion proof does not match its run's signed Merkle root"]
     assert "inclusion proof DOES NOT MATCH" in render_text(answer)
 
 
 def test_unknown_inference_names_the_logs_searched(demo: Demo) -> None:
-    with pytest.raises(LineageNotFound, match=r"inference inf-nope is not in the inference logs of the 1 verified inference run\(s\) \(.*lineage.inferences.jsonl\)"):
+    with pytest.raises(
+        LineageNotFound,
+        match=r"inference inf-nope is not in the inference logs of the 1 verified inference run\(s\) \(.*lineage.inferences.jsonl\)",
+    ):
         ask_inference(demo.lineage(), "inf-nope")
 
 
 # --- the report and the files on disk ------------------------------------------------------------------------
-def test_report_flags_multi_dataset_models_models_without_provenance_and_digestless_inputs(demo: Demo, tmp_path: Path) -> None:
+def test_report_flags_multi_dataset_models_models_without_provenance_and_digestless_inputs(
+    demo: Demo, tmp_path: Path
+) -> None:
     orphan = tmp_path / "models" / "orphan.pkl"
     orphan.write_bytes(b"who trained me?")
     inference_run(demo.log, model=orphan, name="orphan", inference_log=demo.inferences, job="orphan.predict")
@@ -285,6 +358,26 @@ def test_report_flags_multi_dataset_models_models_without_provenance_and_digestl
     assert_valid_json(answer)
 
 
+def test_holdout_named_by_the_metrics_is_not_counted_as_training_data(demo: Demo, tmp_path: Path) -> None:
+    holdout, model = tmp_path / "holdout.csv", tmp_path / "models" / "small.pkl"
+    holdout.write_text("id,tenure\n9,1\n")
+    model.write_bytes(b"small model")
+    training_run(
+        demo.log,
+        datasets=[demo.customers, holdout],
+        model=model,
+        name="small",
+        metrics={"auc": 0.7},
+        metrics_dataset=holdout,
+    )
+    (small,) = ask_model(demo.lineage(), "small").body.models
+    assert [ref.name for ref in small.training_datasets] == [str(demo.customers)]
+    assert [ref.name for ref in small.evaluation_datasets] == [str(holdout)]
+    report = ask_report(demo.lineage()).body
+    assert [m.label for m in report.multi_dataset] == ["churn@1"]
+    assert "evaluated on (holdout named by the run's metrics)" in render_text(ask_model(demo.lineage(), "small"))
+
+
 def test_check_files_reports_changed_file_and_directory_contents(demo: Demo) -> None:
     lineage = demo.lineage()
     answer = ask_model(lineage, "churn")
@@ -297,7 +390,12 @@ def test_check_files_reports_changed_file_and_directory_contents(demo: Demo) -> 
     checks = {c.name: c for c in answer.file_checks}
     assert checks[str(demo.customers)].status == "changed" and checks[str(demo.customers)].changed == ["customers.csv"]
     directory = checks[str(demo.events)]
-    assert (directory.status, directory.added, directory.missing, directory.changed) == ("changed", ["2026-03.csv"], ["2026-01.csv"], ["2026-02.csv"])
+    assert (directory.status, directory.added, directory.missing, directory.changed) == (
+        "changed",
+        ["2026-03.csv"],
+        ["2026-01.csv"],
+        ["2026-02.csv"],
+    )
     assert checks[str(demo.features)].status == "match"
     assert answer.problems == ["2 dataset(s) no longer match their recorded digest"]
     text = render_text(answer)
@@ -312,11 +410,17 @@ def test_prov_json_is_valid_prov_with_entities_activities_agents_and_derivations
     answer = ask_model(demo.lineage(), "churn")
     document = assert_valid_prov(answer)
     data = json.loads(render_prov(answer))
-    types = {record["prov:type"]["$"] if isinstance(record["prov:type"], dict) else record["prov:type"] for record in data["entity"].values() if "prov:type" in record}
+    types = {
+        record["prov:type"]["$"] if isinstance(record["prov:type"], dict) else record["prov:type"]
+        for record in data["entity"].values()
+        if "prov:type" in record
+    }
     assert {"pl:Model", "pl:Dataset", "prov:Plan"} <= types
     activities = data["activity"]
     assert len(activities) == 3 and all("prov:startTime" in a for a in activities.values())
-    assert any(a.get("pl:hyperparameters") == '{"C": 0.5, "api_key": "***", "max_iter": 300}' for a in activities.values())
+    assert any(
+        a.get("pl:hyperparameters") == '{"C": 0.5, "api_key": "***", "max_iter": 300}' for a in activities.values()
+    )
     agents = data["agent"]
     assert any(a.get("pl:keyId") == demo.log.signer.key_id for a in agents.values())
     assert {"used", "wasGeneratedBy", "wasAssociatedWith", "wasDerivedFrom"} <= set(data)
@@ -339,5 +443,10 @@ def test_dot_declares_every_node_it_links(demo: Demo) -> None:
 
 
 def test_time_key_orders_instants_whatever_their_spelling() -> None:
-    spelled = ["2026-01-01T00:00:00.5Z", "2026-01-01T01:00:00+02:00", "2026-01-01T00:00:00Z", "2026-01-01T00:00:00.25+00:00"]
+    spelled = [
+        "2026-01-01T00:00:00.5Z",
+        "2026-01-01T01:00:00+02:00",
+        "2026-01-01T00:00:00Z",
+        "2026-01-01T00:00:00.25+00:00",
+    ]
     assert sorted(spelled, key=time_key) == [spelled[1], spelled[2], spelled[3], spelled[0]]

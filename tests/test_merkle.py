@@ -66,7 +66,10 @@ def test_root_and_paths_match_the_rfc_definition(size: int) -> None:
 
 def test_known_vector_from_certificate_transparency() -> None:
     # The 8-leaf tree used by the Certificate Transparency test suites (leaves "", 0x00, 0x10, ...).
-    data = [bytes.fromhex(h) for h in ["", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"]]
+    data = [
+        bytes.fromhex(h)
+        for h in ["", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"]
+    ]
     leaves = [merkle.leaf_hash(d) for d in data]
     assert merkle.root(leaves).hex() == "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328"
     assert merkle.root(leaves[:1]).hex() == "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d"

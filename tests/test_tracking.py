@@ -76,14 +76,22 @@ def test_start_and_complete_carry_job_type_environment_and_everything_logged(tmp
     assert start["run"]["runId"] == complete["run"]["runId"] == run.run_id
     assert complete["job"] == {**complete["job"], "namespace": "ml", "name": "churn.train"}
     job_facet = complete["job"]["facets"]["jobType"]
-    assert (job_facet["processingType"], job_facet["integration"], job_facet["jobType"]) == ("BATCH", "PROVLINEAGE", "TRAINING")
+    assert (job_facet["processingType"], job_facet["integration"], job_facet["jobType"]) == (
+        "BATCH",
+        "PROVLINEAGE",
+        "TRAINING",
+    )
     for event in (start, complete):
         assert "provlineage_environment" in event["run"]["facets"]
     assert start["inputs"] == []
     dataset = _dataset(complete, "inputs", str(data.resolve()))
     assert dataset["namespace"] == "file"
     digest = dataset["facets"]["provlineage_datasetHash"]
-    assert digest["digest"] == ref.digest.removeprefix("sha256:") and digest["kind"] == "file" and digest["size"] == data.stat().st_size
+    assert (
+        digest["digest"] == ref.digest.removeprefix("sha256:")
+        and digest["kind"] == "file"
+        and digest["size"] == data.stat().st_size
+    )
     assert dataset["facets"]["documentation"]["description"] == "training rows"
     assert dataset["facets"]["version"]["datasetVersion"] == ref.digest
 
@@ -97,7 +105,10 @@ def test_a_job_that_raises_emits_fail_and_the_exception_propagates(events: Event
     def train() -> None:
         raise ValueError("learning rate exploded")
 
-    with pytest.raises(ValueError, match="learning rate exploded"), provlineage.track("churn.train", kind="training", client=events.client):
+    with (
+        pytest.raises(ValueError, match="learning rate exploded"),
+        provlineage.track("churn.train", kind="training", client=events.client),
+    ):
         train()
     start, fail = events.all()
     assert fail["eventType"] == "FAIL" and fail["run"]["runId"] == start["run"]["runId"]
@@ -183,24 +194,41 @@ def test_secret_pattern_is_configurable(events: Events, monkeypatch: pytest.Monk
     monkeypatch.setenv("PROVLINEAGE_SECRET_PATTERN", r"budget")
     with provlineage.track("job", kind="training", client=events.client) as run:
         run.log_hyperparameters({"salt": "abc", "token_budget": 100})
-    assert events.last()["run"]["facets"]["provlineage_hyperparameters"]["parameters"] == {"salt": "abc", "token_budget": "***"}
+    assert events.last()["run"]["facets"]["provlineage_hyperparameters"]["parameters"] == {
+        "salt": "abc",
+        "token_budget": "***",
+    }
 
 
-def test_an_unreadable_dataset_is_logged_and_the_job_goes_on(tmp_path: Path, events: Events, caplog: pytest.LogCaptureFixture) -> None:
+def test_an_unreadable_dataset_is_logged_and_the_job_goes_on(
+    tmp_path: Path, events: Events, caplog: pytest.LogCaptureFixture
+) -> None:
     missing = tmp_path / "gone.csv"
-    with caplog.at_level(logging.ERROR, logger="provlineage.tracking"), provlineage.track("job", kind="training", client=events.client) as run:
+    with (
+        caplog.at_level(logging.ERROR, logger="provlineage.tracking"),
+        provlineage.track("job", kind="training", client=events.client) as run,
+    ):
         ref = run.log_dataset(missing)
         after = "the body kept running"
     assert after and ref is not None and ref.digest is None
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
-    assert len(errors) == 1 and str(missing) in errors[0].getMessage() and "without a content hash" in errors[0].getMessage()
+    assert (
+        len(errors) == 1
+        and str(missing) in errors[0].getMessage()
+        and "without a content hash" in errors[0].getMessage()
+    )
     complete = events.last()
     assert complete["eventType"] == "COMPLETE"
     assert "provlineage_datasetHash" not in _dataset(complete, "inputs", str(missing))["facets"]
 
 
-def test_an_unreadable_dataset_raises_in_strict_mode(tmp_path: Path, events: Events, monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(HashingError, match=r"gone\.csv"), provlineage.track("job", kind="training", client=events.client, strict=True) as run:
+def test_an_unreadable_dataset_raises_in_strict_mode(
+    tmp_path: Path, events: Events, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with (
+        pytest.raises(HashingError, match=r"gone\.csv"),
+        provlineage.track("job", kind="training", client=events.client, strict=True) as run,
+    ):
         run.log_dataset(tmp_path / "gone.csv")
     assert events.types() == ["START", "FAIL"]
     monkeypatch.setenv("PROVLINEAGE_STRICT", "1")
@@ -217,7 +245,9 @@ def test_a_directory_dataset_carries_its_manifest(tmp_path: Path, events: Events
         run.log_dataset(shards, role="output")
     facet = _dataset(events.last(), "outputs", str(shards.resolve()))["facets"]["provlineage_datasetHash"]
     assert facet["kind"] == "directory" and facet["fileCount"] == 3
-    assert [entry["path"] for entry in facet["manifest"]] == ["part-0.csv", "part-1.csv"] and facet["manifestOmitted"] == 1
+    assert [entry["path"] for entry in facet["manifest"]] == ["part-0.csv", "part-1.csv"] and facet[
+        "manifestOmitted"
+    ] == 1
 
 
 def test_model_written_by_training_is_the_dataset_read_by_inference(tmp_path: Path, events: Events) -> None:
@@ -233,8 +263,17 @@ def test_model_written_by_training_is_the_dataset_read_by_inference(tmp_path: Pa
     completes = [e for e in events.all() if e["eventType"] == "COMPLETE"]
     out = _dataset(completes[0], "outputs", str(model.resolve()))["facets"]
     inp = _dataset(completes[1], "inputs", str(model.resolve()))["facets"]
-    assert out["provlineage_model"] == {**out["provlineage_model"], "name": "churn", "version": "3", "framework": "pure-python"}
-    assert out["provlineage_model"]["digest"] == inp["provlineage_model"]["digest"] == "sha256:" + out["provlineage_datasetHash"]["digest"]
+    assert out["provlineage_model"] == {
+        **out["provlineage_model"],
+        "name": "churn",
+        "version": "3",
+        "framework": "pure-python",
+    }
+    assert (
+        out["provlineage_model"]["digest"]
+        == inp["provlineage_model"]["digest"]
+        == "sha256:" + out["provlineage_datasetHash"]["digest"]
+    )
     assert out["datasetType"]["datasetType"] == inp["datasetType"]["datasetType"] == "MODEL"
     assert predict.model_digest == written.digest
 
@@ -253,7 +292,10 @@ def test_metrics_go_top_level_per_dataset_or_in_slices(tmp_path: Path, events: E
         run.log_metrics({"auc": 0.7}, dataset=recent)
     facet = events.last()["run"]["facets"]["provlineage_metrics"]
     assert facet["metrics"] == {"train_loss": 0.3}
-    assert [(s["dataset"]["name"], s["metrics"]) for s in facet["slices"]] == [(str(holdout.resolve()), {"auc": 0.8}), (str(recent.resolve()), {"auc": 0.7})]
+    assert [(s["dataset"]["name"], s["metrics"]) for s in facet["slices"]] == [
+        (str(holdout.resolve()), {"auc": 0.8}),
+        (str(recent.resolve()), {"auc": 0.7}),
+    ]
 
 
 def test_inferences_are_committed_to_by_the_terminal_event(tmp_path: Path, events: Events) -> None:
@@ -275,14 +317,18 @@ def test_inferences_are_committed_to_by_the_terminal_event(tmp_path: Path, event
 
 def test_payloads_are_kept_only_when_asked(tmp_path: Path, events: Events) -> None:
     log_path = tmp_path / "custom.jsonl"
-    with provlineage.track("p", kind="inference", client=events.client, inference_log=log_path, retain_payloads=True) as run:
+    with provlineage.track(
+        "p", kind="inference", client=events.client, inference_log=log_path, retain_payloads=True
+    ) as run:
         run.log_inference({"email": "a@example.com"}, {"score": 1})
     record = json.loads(log_path.read_text().splitlines()[0])
     assert record["input"] == {"email": "a@example.com"}
     assert events.last()["run"]["facets"]["provlineage_inference"]["payloadsRetained"] is True
 
 
-def test_nested_runs_and_explicit_parents_emit_the_parent_facet(events: Events, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_nested_runs_and_explicit_parents_emit_the_parent_facet(
+    events: Events, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with provlineage.track("pipeline", kind="pipeline", client=events.client) as outer:
         with provlineage.track("pipeline.train", kind="training", client=events.client) as inner:
             pass
@@ -290,7 +336,10 @@ def test_nested_runs_and_explicit_parents_emit_the_parent_facet(events: Events, 
             pass
     by_job = {e["job"]["name"]: e for e in events.all() if e["eventType"] == "START"}
     parent = by_job["pipeline.train"]["run"]["facets"]["parent"]
-    assert parent["run"]["runId"] == outer.run_id and (parent["job"]["namespace"], parent["job"]["name"]) == ("default", "pipeline")
+    assert parent["run"]["runId"] == outer.run_id and (parent["job"]["namespace"], parent["job"]["name"]) == (
+        "default",
+        "pipeline",
+    )
     grand = by_job["pipeline.eval"]["run"]["facets"]["parent"]
     assert grand["run"]["runId"] == inner.run_id and grand["root"]["run"]["runId"] == outer.run_id
     assert "parent" not in by_job["pipeline"]["run"]["facets"]
@@ -304,17 +353,29 @@ def test_nested_runs_and_explicit_parents_emit_the_parent_facet(events: Events, 
         provlineage.track("x", kind="training", client=events.client, parent=42).__enter__()
 
 
-def test_emission_failure_does_not_break_the_job_unless_strict(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    unwritable = OpenLineageClient(transport=FileTransport(FileConfig(log_file_path=str(tmp_path / "no" / "such" / "dir.jsonl"), append=True)))
-    with caplog.at_level(logging.ERROR, logger="provlineage.tracking"), provlineage.track("job", kind="training", client=unwritable) as run:
+def test_emission_failure_does_not_break_the_job_unless_strict(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    unwritable = OpenLineageClient(
+        transport=FileTransport(FileConfig(log_file_path=str(tmp_path / "no" / "such" / "dir.jsonl"), append=True))
+    )
+    with (
+        caplog.at_level(logging.ERROR, logger="provlineage.tracking"),
+        provlineage.track("job", kind="training", client=unwritable) as run,
+    ):
         run.log_metrics({"ok": 1})
     messages = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert len(messages) == 2 and "START event" in messages[0] and "COMPLETE event" in messages[1]
-    with pytest.raises(DeliveryError, match="START event"), provlineage.track("job", kind="training", client=unwritable, strict=True):
+    with (
+        pytest.raises(DeliveryError, match="START event"),
+        provlineage.track("job", kind="training", client=unwritable, strict=True),
+    ):
         pytest.fail("the body must not run when strict START delivery fails")
 
 
-def test_default_client_follows_openlineage_config_resolution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, event_validator: Validator) -> None:
+def test_default_client_follows_openlineage_config_resolution(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, event_validator: Validator
+) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("OPENLINEAGE_CONFIG", raising=False)
     monkeypatch.delenv("OPENLINEAGE_URL", raising=False)

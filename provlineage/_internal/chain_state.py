@@ -79,7 +79,9 @@ class StreamCursor:
             aside = self._path.with_name(f"{self._path.name}.corrupt-{int(time.time())}")
             with contextlib.suppress(OSError):
                 aside.write_bytes(raw)
-            log.warning("provlineage: chain state %s was unreadable (kept as %s); starting a new stream", self._path, aside)
+            log.warning(
+                "provlineage: chain state %s was unreadable (kept as %s); starting a new stream", self._path, aside
+            )
         return f"{hostname()}/{_key_hex(self._key_id)[:16]}/{secrets.token_hex(8)}", 0, None
 
     def next_link(self) -> ChainLink:

@@ -74,6 +74,8 @@ def locked_open(path: Path, flags: int, *, timeout: float, mode: int = 0o644) ->
                 with filelock.FileLock(f"{path}.lock", timeout=timeout):
                     yield fd
             except filelock.Timeout:
-                raise LockTimeout(f"lock {path}.lock was held for more than {timeout:g} s", "check for a hung process") from None
+                raise LockTimeout(
+                    f"lock {path}.lock was held for more than {timeout:g} s", "check for a hung process"
+                ) from None
     finally:
         os.close(fd)

@@ -82,5 +82,7 @@ class SignedEvent(AttrDict):
         return f"run {run.get('runId', '?')}"
 
 
-def _rebuild(event: dict[str, Any], text: str, digest: str | None, stream: str | None, sequence: int | None) -> SignedEvent:
+def _rebuild(
+    event: dict[str, Any], text: str, digest: str | None, stream: str | None, sequence: int | None
+) -> SignedEvent:
     return SignedEvent(event, json_text=text, digest=digest, stream=stream, sequence=sequence)

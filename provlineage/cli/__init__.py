@@ -17,7 +17,9 @@ from provlineage.errors import ProvlineageError
 
 #: name -> "module:attribute" of a click command.
 COMMANDS: dict[str, str] = {
+    "checkpoint": "provlineage.cli.checkpoint:checkpoint",
     "demo": "provlineage.cli.demo:demo",
+    "flush": "provlineage.cli.flush:flush",
     "hash": "provlineage.cli.hash:hash_command",
     "keygen": "provlineage.cli.keygen:keygen",
     "lineage": "provlineage.cli.lineage:lineage",

@@ -122,7 +122,9 @@ def demo(directory: str) -> None:
         served = predict_churn.predict(
             trained.model_path, paths["score"], root / "predictions" / "churn_predictions.csv", client=client
         )
-        say(f"5. inference   run {served.run_id}: {len(served.inference_ids)} predictions, records in {served.inference_log}")
+        say(
+            f"5. inference   run {served.run_id}: {len(served.inference_ids)} predictions, records in {served.inference_log}"
+        )
     finally:
         client.close(timeout=10.0)
 
@@ -135,7 +137,7 @@ def demo(directory: str) -> None:
     sample = served.inference_ids[0] if served.inference_ids else ""
     proven = False
     try:
-        proof, commitment = inference.prove_committed(sample, committed, [served.inference_log])
+        proof, commitment = inference.prove_committed(sample, committed, [served.inference_log], run_id=served.run_id)
         proven = True
         say(
             f"7. proof       {sample} is record {proof.index} of {proof.tree_size}, "
@@ -155,9 +157,11 @@ def demo(directory: str) -> None:
 
     ok = report.ok and proven and all(check.ok for check in log_checks)
     q = shlex.quote
-    say("\nRESULT: OK, every event and inference record verified" if ok else "\nRESULT: FAILED, see above")
+    say("\nDEMO OK: every event and inference record verified" if ok else "\nDEMO FAILED: see above")
     say("\nNext steps:")
-    say(f"  provlineage verify {q(str(event_log))} --public-key {q(str(public_key))} --datasets --inference-log {q(str(served.inference_log))}")
+    say(
+        f"  provlineage verify {q(str(event_log))} --public-key {q(str(public_key))} --datasets --inference-log {q(str(served.inference_log))}"
+    )
     say(f"  provlineage lineage {q(str(event_log))} --public-key {q(str(public_key))} --model {MODEL_NAME}")
     say(f"  provlineage lineage {q(str(event_log))} --public-key {q(str(public_key))} --inference {sample}")
     say(f"  OPENLINEAGE_CONFIG={q(str(config_path))} python your_job.py   # sign your own provlineage.track() runs")

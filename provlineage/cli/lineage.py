@@ -20,8 +20,14 @@ from provlineage.keys import Keyring
 FORMATS = ("text", "json", "dot", "prov-json")
 
 
-def _question(model: str | None, dataset: str | None, inference: str | None, run: str | None, report: bool) -> tuple[str, str]:
-    asked = [(kind, value) for kind, value in (("model", model), ("dataset", dataset), ("inference", inference), ("run", run)) if value]
+def _question(
+    model: str | None, dataset: str | None, inference: str | None, run: str | None, report: bool
+) -> tuple[str, str]:
+    asked = [
+        (kind, value)
+        for kind, value in (("model", model), ("dataset", dataset), ("inference", inference), ("run", run))
+        if value
+    ]
     if report:
         asked.append(("report", ""))
     if len(asked) != 1:
@@ -49,18 +55,54 @@ def _render(answer: object, output_format: str) -> str:
 
 @click.command()
 @click.argument("logs", nargs=-1, type=click.Path(dir_okay=False))
-@click.option("--marquez", "marquez_url", metavar="URL", help="Read the events from Marquez (base URL) instead of log files.")
-@click.option("--api-key", envvar="PROVLINEAGE_MARQUEZ_API_KEY", metavar="KEY", help="Bearer token for Marquez (or $PROVLINEAGE_MARQUEZ_API_KEY).")
-@click.option("--public-key", "public_keys", multiple=True, required=True, metavar="PEM", help="Trusted public key; repeat for a keyring.")
-@click.option("--model", metavar="NAME[@VERSION]", help="Which datasets, code and configuration produced this model, and what read it.")
-@click.option("--dataset", metavar="NAME_OR_PATH", help="Every run that read or wrote this dataset, and every model downstream.")
-@click.option("--inference", metavar="ID", help="The chain inference -> run -> model -> training run -> datasets, with its proof.")
+@click.option(
+    "--marquez", "marquez_url", metavar="URL", help="Read the events from Marquez (base URL) instead of log files."
+)
+@click.option(
+    "--api-key",
+    envvar="PROVLINEAGE_MARQUEZ_API_KEY",
+    metavar="KEY",
+    help="Bearer token for Marquez (or $PROVLINEAGE_MARQUEZ_API_KEY).",
+)
+@click.option(
+    "--public-key",
+    "public_keys",
+    multiple=True,
+    required=True,
+    metavar="PEM",
+    help="Trusted public key; repeat for a keyring.",
+)
+@click.option(
+    "--model",
+    metavar="NAME[@VERSION]",
+    help="Which datasets, code and configuration produced this model, and what read it.",
+)
+@click.option(
+    "--dataset", metavar="NAME_OR_PATH", help="Every run that read or wrote this dataset, and every model downstream."
+)
+@click.option(
+    "--inference", metavar="ID", help="The chain inference -> run -> model -> training run -> datasets, with its proof."
+)
 @click.option("--run", "run_id", metavar="RUN_ID", help="One run in full (a unique prefix of 8+ characters will do).")
-@click.option("--report", is_flag=True, help="What an audit flags: multi-dataset models, models without provenance, unverified records.")
-@click.option("--check-files", is_flag=True, help="Re-hash local datasets in the answer and compare with the recorded digests.")
-@click.option("--inference-log", "inference_logs", multiple=True, metavar="PATH", help="Also search this inference log (if it was moved).")
+@click.option(
+    "--report",
+    is_flag=True,
+    help="What an audit flags: multi-dataset models, models without provenance, unverified records.",
+)
+@click.option(
+    "--check-files", is_flag=True, help="Re-hash local datasets in the answer and compare with the recorded digests."
+)
+@click.option(
+    "--inference-log",
+    "inference_logs",
+    multiple=True,
+    metavar="PATH",
+    help="Also search this inference log (if it was moved).",
+)
 @click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("--workers", type=int, default=None, help="Processes for signature checks (default: all cores for large logs).")
+@click.option(
+    "--workers", type=int, default=None, help="Processes for signature checks (default: all cores for large logs)."
+)
 def lineage(  # noqa: PLR0917 (one parameter per click option)
     logs: tuple[str, ...],
     marquez_url: str | None,
@@ -109,5 +151,7 @@ def lineage(  # noqa: PLR0917 (one parameter per click option)
     except ProvlineageError:
         raise
     except (TypeError, ValueError) as error:  # an event value a renderer cannot carry
-        raise ProvlineageError(f"cannot render the answer as {output_format} ({error})", "try --format json or text") from error
+        raise ProvlineageError(
+            f"cannot render the answer as {output_format} ({error})", "try --format json or text"
+        ) from error
     sys.exit(1 if answer.problems else 0)

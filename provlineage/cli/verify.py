@@ -71,6 +71,22 @@ def render_text(report: Report, sources: str) -> str:
     metavar="ID",
     help="Prove that inference ID belongs to a run whose verified event signed its Merkle root.",
 )
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Signed checkpoint (provlineage checkpoint): fail when the log is shorter than it or disagrees with it.",
+)
+@click.option(
+    "--marquez", "marquez_url", metavar="URL", help="Verify every event Marquez holds (instead of log files)."
+)
+@click.option(
+    "--api-key",
+    envvar="PROVLINEAGE_MARQUEZ_API_KEY",
+    metavar="KEY",
+    help="Bearer token for --marquez (or $PROVLINEAGE_MARQUEZ_API_KEY).",
+)
 def verify(  # noqa: PLR0917 (one parameter per click option)
     paths: tuple[str, ...],
     public_keys: tuple[str, ...],
@@ -79,13 +95,26 @@ def verify(  # noqa: PLR0917 (one parameter per click option)
     recheck_datasets: bool = False,
     inference_logs: tuple[str, ...] = (),
     inference_id: str | None = None,
+    checkpoint_file: str | None = None,
+    marquez_url: str | None = None,
+    api_key: str | None = None,
 ) -> None:
     """Verify every record of the JSON Lines logs PATHS (read in the order given, as one log)."""
-    if not paths:
-        raise click.UsageError("give at least one log file to verify")
+    if not paths and not marquez_url:
+        raise click.UsageError("give at least one log file to verify, or --marquez URL")
+    if paths and marquez_url:
+        raise click.UsageError("verify log files or --marquez URL, one at a time")
     keyring = Keyring.from_files(list(public_keys))
     content_checks = recheck_datasets or bool(inference_logs) or inference_id is not None
-    report = verify_files(list(paths), keyring, workers=workers, keep_events=content_checks)
+    report, sources = _source_report(
+        paths,
+        marquez_url,
+        api_key,
+        keyring,
+        workers=workers,
+        keep_events=content_checks,
+        checkpoint_file=checkpoint_file,
+    )
     extra_lines, extra_json, extra_ok = _content_checks(
         report,
         keyring,
@@ -98,11 +127,35 @@ def verify(  # noqa: PLR0917 (one parameter per click option)
     if as_json:
         click.echo(json.dumps({**report.to_json(), **extra_json, "ok": ok}, indent=2))
     else:
-        text = render_text(report, ", ".join(paths))
+        text = render_text(report, sources)
         if content_checks:  # the content checks go before the one RESULT line, which then covers them too
             text = "\n".join([*text.splitlines()[:-1], *extra_lines, "RESULT: OK" if ok else "RESULT: FAILED"])
         click.echo(text)
     sys.exit(0 if ok else 1)
+
+
+# --- the records: log files or Marquez, then --checkpoint ---------------------------------------------------------
+def _source_report(
+    paths: tuple[str, ...],
+    marquez_url: str | None,
+    api_key: str | None,
+    keyring: Keyring,
+    *,
+    workers: int | None,
+    keep_events: bool,
+    checkpoint_file: str | None,
+) -> tuple[Report, str]:
+    if marquez_url:
+        from provlineage.marquez import verify_marquez
+
+        report, sources = verify_marquez(marquez_url, keyring, api_key=api_key, keep_events=keep_events), marquez_url
+    else:
+        report, sources = verify_files(list(paths), keyring, workers=workers, keep_events=keep_events), ", ".join(paths)
+    if checkpoint_file:
+        from provlineage.checkpoint import apply_checkpoint, load_checkpoint
+
+        apply_checkpoint(report, load_checkpoint(checkpoint_file, keyring), logs=list(paths))
+    return report, sources
 
 
 # --- --datasets, --inference-log, --inference: what the verified events say about data and inference logs -------

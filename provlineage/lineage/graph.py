@@ -134,6 +134,14 @@ class Run:
         return run.get("runId") if isinstance(run, dict) and isinstance(run.get("runId"), str) else None
 
     @property
+    def parent_job(self) -> DatasetKey | None:
+        parent = self.facets.get("parent")
+        job = parent.get("job") if isinstance(parent, dict) else None
+        if isinstance(job, dict) and isinstance(job.get("namespace"), str) and isinstance(job.get("name"), str):
+            return (job["namespace"], job["name"])
+        return None
+
+    @property
     def key_ids(self) -> list[str]:
         return sorted({event.key_id for event in self.events if event.key_id})
 
@@ -289,7 +297,11 @@ def _dict(value: Any) -> dict[str, Any]:
 def _datasets(event: dict[str, Any], side: str) -> Iterator[tuple[DatasetKey, dict[str, Any], dict[str, Any]]]:
     io_key = "inputFacets" if side == "inputs" else "outputFacets"
     for dataset in event.get(side) or []:
-        if isinstance(dataset, dict) and isinstance(dataset.get("namespace"), str) and isinstance(dataset.get("name"), str):
+        if (
+            isinstance(dataset, dict)
+            and isinstance(dataset.get("namespace"), str)
+            and isinstance(dataset.get("name"), str)
+        ):
             yield (dataset["namespace"], dataset["name"]), _dict(dataset.get("facets")), _dict(dataset.get(io_key))
 
 
@@ -299,7 +311,11 @@ def claims_of(event: Any) -> Claims:
         return Claims()
     run, job = _dict(event.get("run")), _dict(event.get("job"))
     run_id = run.get("runId") if isinstance(run.get("runId"), str) else None
-    job_key = (job["namespace"], job["name"]) if isinstance(job.get("namespace"), str) and isinstance(job.get("name"), str) else None
+    job_key = (
+        (job["namespace"], job["name"])
+        if isinstance(job.get("namespace"), str) and isinstance(job.get("name"), str)
+        else None
+    )
     keys: list[DatasetKey] = []
     models: list[str] = []
     for side in ("inputs", "outputs"):
@@ -312,17 +328,25 @@ def claims_of(event: Any) -> Claims:
     return Claims(run_id, job_key, event_type, tuple(keys), tuple(models))
 
 
-def _ordered(report: Report) -> list[tuple[int, RecordResult, dict[str, Any]]]:
-    verified = [(index, record, event) for index, (record, event) in enumerate(report.verified_events())]
+def _ordered(report: Report) -> list[tuple[str, RecordResult, dict[str, Any]]]:
+    """Verified events in event-time order (START before COMPLETE at equal times, then log order), with time keys."""
+    keyed = [
+        (
+            time_key(event.get("eventTime")),
+            _TYPE_RANK.get(str(event.get("eventType") or "OTHER"), 2),
+            index,
+            record,
+            event,
+        )
+        for index, (record, event) in enumerate(report.verified_events())
+    ]
+    keyed.sort(key=lambda item: item[:3])
+    return [(key, record, event) for key, _, _, record, event in keyed]
 
-    def order(item: tuple[int, RecordResult, dict[str, Any]]) -> tuple[str, int, int]:
-        index, _, event = item
-        return time_key(event.get("eventTime")), _TYPE_RANK.get(str(event.get("eventType") or "OTHER"), 2), index
 
-    return sorted(verified, key=order)
-
-
-def _merge_use(uses: dict[DatasetKey, DatasetUse], key: DatasetKey, facets: dict[str, Any], io_facets: dict[str, Any]) -> None:
+def _merge_use(
+    uses: dict[DatasetKey, DatasetUse], key: DatasetKey, facets: dict[str, Any], io_facets: dict[str, Any]
+) -> None:
     use = uses.get(key)
     if use is None:
         use = uses[key] = DatasetUse(key)
@@ -330,10 +354,12 @@ def _merge_use(uses: dict[DatasetKey, DatasetUse], key: DatasetKey, facets: dict
     use.io_facets.update(io_facets)
 
 
-def _add_event(lineage: Lineage, record: RecordResult, event: dict[str, Any]) -> None:
+def _add_event(lineage: Lineage, record: RecordResult, event: dict[str, Any], when: str) -> None:
     run_part, job_part = _dict(event.get("run")), _dict(event.get("job"))
     job: DatasetKey = (str(job_part.get("namespace", "")), str(job_part.get("name", "")))
-    run_id = run_part.get("runId") if isinstance(run_part.get("runId"), str) else f"(no runId) {record.source}:{record.line}"
+    run_id = (
+        run_part.get("runId") if isinstance(run_part.get("runId"), str) else f"(no runId) {record.source}:{record.line}"
+    )
     run = lineage.runs.get(run_id)
     if run is None:
         run = lineage.runs[run_id] = Run(run_id, job)
@@ -353,7 +379,7 @@ def _add_event(lineage: Lineage, record: RecordResult, event: dict[str, Any]) ->
             producer if isinstance(producer, str) else None,
         )
     )
-    run._times.append(time_key(event_time))
+    run._times.append(when)
     run.facets.update({k: v for k, v in _dict(run_part.get("facets")).items() if k != pf.SIGNATURE})
     run.job_facets.update(_dict(job_part.get("facets")))
     for side, uses in (("inputs", run.inputs), ("outputs", run.outputs)):
@@ -364,7 +390,8 @@ def _add_event(lineage: Lineage, record: RecordResult, event: dict[str, Any]) ->
                 node = lineage.datasets[key] = DatasetNode(key)
             node.facets.update(facets)
             members = node.readers if side == "inputs" else node.writers
-            if run_id not in members:
+            # A run's events are usually adjacent in time order, so the last member settles most checks.
+            if (not members or members[-1] != run_id) and run_id not in members:
                 members.append(run_id)
 
 
@@ -384,7 +411,11 @@ def _model_versions(lineage: Lineage) -> list[ModelVersion]:
             if use.model is None and not lineage.datasets[key].is_model:
                 continue
             digest = use.digest
-            if digest is None and isinstance(inference.get("modelDigest"), str) and len([k for k in run.inputs if lineage.datasets[k].is_model]) == 1:
+            if (
+                digest is None
+                and isinstance(inference.get("modelDigest"), str)
+                and len([k for k in run.inputs if lineage.datasets[k].is_model]) == 1
+            ):
                 digest = inference["modelDigest"]
             if digest is None:
                 unpinned.append((key, run.run_id))
@@ -404,7 +435,9 @@ def _model_versions(lineage: Lineage) -> list[ModelVersion]:
 
 
 def lineage_first_time(lineage: Lineage, version: ModelVersion) -> str:
-    times = [lineage.runs[r].end_key for r in version.training_runs] or [lineage.runs[r].start_key for r in version.consumer_runs]
+    times = [lineage.runs[r].end_key for r in version.training_runs] or [
+        lineage.runs[r].start_key for r in version.consumer_runs
+    ]
     return min(times, default="")
 
 
@@ -412,13 +445,15 @@ def build_lineage(report: Report, sources: list[str]) -> Lineage:
     """The graph of ``report``'s verified events (the report must have been made with ``keep_events=True``)."""
     lineage = Lineage(sources, chain=list(report.chain), streams=dict(report.streams), record_count=len(report.records))
     for record in report.records:
+        if record.status is Status.VALID and record.event is None:
+            raise ValueError("build_lineage needs a report made with keep_events=True")
         if record.status is Status.LEGACY:
             lineage.legacy.append(record)
         elif record.status is not Status.VALID or record.event is None:
             lineage.unverified.append(UnverifiedRecord(record, claims_of(record.event)))
     ordered = _ordered(report)
     lineage.verified_count = len(ordered)
-    for _, record, event in ordered:
-        _add_event(lineage, record, event)
+    for when, record, event in ordered:
+        _add_event(lineage, record, event, when)
     lineage.models = _model_versions(lineage)
     return lineage

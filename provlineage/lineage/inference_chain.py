@@ -13,6 +13,7 @@ from typing import Any
 
 from provlineage import facets as pf
 from provlineage.errors import ProvlineageError
+from provlineage.inference import InferenceLogError, default_log_path, prove_inference, verify_inclusion
 from provlineage.lineage.graph import Lineage, Run
 
 
@@ -36,6 +37,7 @@ def _candidate_logs(lineage: Lineage, run: Run, extra_logs: list[str]) -> list[P
             paths += [Path(source).parent / path for source in lineage.sources if "://" not in source]
             paths.append(Path(path.name))
     paths += [Path(p) for p in extra_logs]
+    paths += [default_log_path(source) for source in lineage.sources if "://" not in source]
     unique: dict[str, Path] = {}
     for path in paths:
         unique.setdefault(str(path), path)
@@ -44,13 +46,17 @@ def _candidate_logs(lineage: Lineage, run: Run, extra_logs: list[str]) -> list[P
 
 def locate_inference(lineage: Lineage, inference_id: str, extra_logs: list[str] | None = None) -> LocatedInference:
     """The verified run whose inference log proves ``inference_id``; raises ``LineageNotFound`` otherwise."""
-    from provlineage.inference import InferenceLogError, prove_inference, verify_inclusion
-    from provlineage.lineage.queries import LineageNotFound
+    from provlineage.lineage.queries import LineageNotFound  # queries imports this module lazily
 
     extra = list(extra_logs or [])
     runs = [run for run in lineage.runs.values() if run.facet(pf.INFERENCE) is not None]
     # A run that names the id as its first or last record is the likeliest; try it first.
-    runs.sort(key=lambda r: inference_id not in ((r.facet(pf.INFERENCE) or {}).get("firstId"), (r.facet(pf.INFERENCE) or {}).get("lastId")))
+    runs.sort(
+        key=lambda r: (
+            inference_id
+            not in ((r.facet(pf.INFERENCE) or {}).get("firstId"), (r.facet(pf.INFERENCE) or {}).get("lastId"))
+        )
+    )
     problems: list[str] = []
     searched: set[str] = set()
     for run in runs:

@@ -137,6 +137,8 @@ class Answer:
         changed = [check for check in self.file_checks if check.status not in ("match", "not-local")]
         if changed:
             found.append(f"{len(changed)} dataset(s) no longer match their recorded digest")
+        if isinstance(self.body, InferenceAnswer) and not self.body.inference.proof_verified:
+            found.append("the inference's inclusion proof does not match its run's signed Merkle root")
         if isinstance(self.body, ReportAnswer) and self.body.without_provenance:
             found.append(f"{len(self.body.without_provenance)} model(s) without dataset provenance")
         return found
@@ -161,7 +163,13 @@ class Answer:
         elif isinstance(body, InferenceAnswer):
             views.append(body.inference.run)
         elif isinstance(body, RunAnswer):
-            views += [body.run, *([body.parent] if body.parent else []), *body.children, *body.upstream, *body.downstream]
+            views += [
+                body.run,
+                *([body.parent] if body.parent else []),
+                *body.children,
+                *body.upstream,
+                *body.downstream,
+            ]
         return views
 
 
@@ -243,15 +251,14 @@ def find_models(lineage: Lineage, query: str) -> list[ModelVersion]:
     name, version = _split_model_query(query)
     path_key = _path_key(name)
     matches = [
-        model
-        for model in lineage.models
-        if model.name == name or model.dataset[1] == name or model.dataset == path_key
+        model for model in lineage.models if model.name == name or model.dataset[1] == name or model.dataset == path_key
     ]
     if version is not None:
         matches = [
             model
             for model in matches
-            if model.version == version or (model.digest is not None and len(version) >= 8 and model.digest.startswith(version))
+            if model.version == version
+            or (model.digest is not None and len(version) >= 8 and model.digest.startswith(version))
         ]
     return matches
 
@@ -272,7 +279,11 @@ def _not_found(lineage: Lineage, what: str, query: str, known: list[str], claime
 
 
 def _claimed_lines(lineage: Lineage, matches: Any) -> list[str]:
-    return [f"{item.record.source}:{item.record.line} {item.record.status.value}" for item in lineage.unverified if matches(item.claims)]
+    return [
+        f"{item.record.source}:{item.record.line} {item.record.status.value}"
+        for item in lineage.unverified
+        if matches(item.claims)
+    ]
 
 
 def ask_model(lineage: Lineage, query: str) -> Answer:
@@ -280,7 +291,9 @@ def ask_model(lineage: Lineage, query: str) -> Answer:
     if not versions:
         name, _ = _split_model_query(query)
         path_key = _path_key(name)
-        claimed = _claimed_lines(lineage, lambda c: name in c.models or any(k[1] == name or k == path_key for k in c.datasets))
+        claimed = _claimed_lines(
+            lineage, lambda c: name in c.models or any(k[1] == name or k == path_key for k in c.datasets)
+        )
         raise _not_found(lineage, "model", query, sorted({m.label for m in lineage.models}), claimed)
     views = [model_view(lineage, version) for version in versions]
     return _answer("model", query, lineage, ModelAnswer(views), _model_scope(lineage, versions))
@@ -383,7 +396,9 @@ def ask_run(lineage: Lineage, query: str) -> Answer:
     upstream = {w.run_id: w for use in run.inputs.values() for w in lineage.writers_before(use, run)}
     downstream = {r.run_id: r for use in run.outputs.values() for r in lineage.readers_after(use, run)}
     versions = [
-        m for m in lineage.models if run.run_id in m.training_runs or run.run_id in m.consumer_runs or run.run_id in m.unpinned_consumers
+        m
+        for m in lineage.models
+        if run.run_id in m.training_runs or run.run_id in m.consumer_runs or run.run_id in m.unpinned_consumers
     ]
     children = lineage.children_of(run.run_id)
     body = RunAnswer(
@@ -425,7 +440,10 @@ def ask_inference(lineage: Lineage, inference_id: str, extra_logs: list[str] | N
     answer = _answer("inference", inference_id, lineage, InferenceAnswer(view), scope)
     if not located.verified:
         answer.caveats.insert(
-            0, Caveat("inclusion-proof", f"the inclusion proof of {inference_id} does not match the run's signed Merkle root")
+            0,
+            Caveat(
+                "inclusion-proof", f"the inclusion proof of {inference_id} does not match the run's signed Merkle root"
+            ),
         )
     return answer
 
@@ -434,7 +452,7 @@ def ask_inference(lineage: Lineage, inference_id: str, extra_logs: list[str] | N
 def ask_report(lineage: Lineage) -> Answer:
     models = [model_view(lineage, version) for version in lineage.models]
     multi = [model for model in models if len({ref.key for ref in model.training_datasets}) > 1]
-    without = [model for model in models if not model.training_datasets]
+    without = [model for model in models if not model.has_dataset_provenance]
     missing_digest: list[tuple[RunView, DatasetRef]] = []
     for run in lineage.runs.values():
         view = run_view(lineage, run)

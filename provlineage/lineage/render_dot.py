@@ -34,33 +34,36 @@ def render_dot(answer: Answer) -> str:
         f"  label={quote(title)}; labelloc=t; fontname=Helvetica;",
         "  node [fontname=Helvetica, fontsize=10]; edge [fontname=Helvetica, fontsize=9];",
     ]
-    keys: dict[DatasetKey, None] = {}
+    digests: dict[DatasetKey, str | None] = {}  # the latest digest recorded in the answer, per dataset
     for run in runs:
-        keys.update(dict.fromkeys([*run.inputs, *run.outputs]))
-    for key in keys:
+        for key, use in [*run.inputs.items(), *run.outputs.items()]:
+            if use.digest or key not in digests:
+                digests[key] = use.digest
+    for key, digest in digests.items():
         node = lineage.datasets[key]
         model = node.facets.get("provlineage_model") if node.is_model else None
-        digest = None
-        for run in runs:
-            use = run.outputs.get(key) or run.inputs.get(key)
-            if use is not None and use.digest:
-                digest = use.digest
         label = f"{model.get('name')}\n{key[1]}" if isinstance(model, dict) else key[1]
         label += f"\n{key[0]}\n{short(digest, 12)}"
         shape = "box3d" if node.is_model else "ellipse"
         fill = "#f4cccc" if key in changed else ("#fff2cc" if node.is_model else "#ffffff")
         extra = ", color=red, penwidth=2" if key in changed else ""
-        lines.append(f"  {_dataset_id(key)} [label={quote(label)}, shape={shape}, style=filled, fillcolor={quote(fill)}{extra}];")
+        lines.append(
+            f"  {_dataset_id(key)} [label={quote(label)}, shape={shape}, style=filled, fillcolor={quote(fill)}{extra}];"
+        )
     for run in runs:
         caveats = run_caveats(lineage, run)
         signers = ", ".join(short(k, 8) for k in run.key_ids)
         label = f"{run.job[1]}\nrun {run.run_id[:13]}\n{run.state}\nsigned {signers}"
         fill = "#fce5cd" if caveats else "#d9ead3"
-        lines.append(f"  {quote('run:' + run.run_id)} [label={quote(label)}, shape=box, style=\"rounded,filled\", fillcolor={quote(fill)}];")
+        lines.append(
+            f'  {quote("run:" + run.run_id)} [label={quote(label)}, shape=box, style="rounded,filled", fillcolor={quote(fill)}];'
+        )
         lines += [f"  {_dataset_id(key)} -> {quote('run:' + run.run_id)} [label=read];" for key in run.inputs]
         lines += [f"  {quote('run:' + run.run_id)} -> {_dataset_id(key)} [label=wrote];" for key in run.outputs]
         parent = run.parent_run_id
         if parent in answer.scope:
-            lines.append(f"  {quote('run:' + str(parent))} -> {quote('run:' + run.run_id)} [style=dashed, label=parent];")
+            lines.append(
+                f"  {quote('run:' + str(parent))} -> {quote('run:' + run.run_id)} [style=dashed, label=parent];"
+            )
     lines.append("}")
     return "\n".join(lines) + "\n"

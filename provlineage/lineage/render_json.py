@@ -22,11 +22,15 @@ unknown) so consumers never probe for keys.  Shape::
                 "withoutProvenance": [ModelRef], "inputsWithoutDigest": [{"runId", "job", "dataset"}]}
 
     Model      {"name", "version", "dataset": {"namespace", "name"}, "digest", "framework", "format",
-                "trainingDatasets": [DatasetRef], "trainingRuns": [Run], "consumers": [Run],
+                "trainingDatasets": [DatasetRef],      # inputs of the training runs ...
+                "evaluationDatasets": [DatasetRef],    # ... except those their metrics name as evaluated
+                "trainingRuns": [Run], "consumers": [Run],
                 "upstream": [DatasetRef], "caveats": [Caveat]}
-    ModelRef   Model without the runs: {"name", "version", "dataset", "digest", "trainingDatasets", "caveats"}
+    ModelRef   Model without the runs: {"name", "version", "dataset", "digest", "trainingDatasets",
+                "evaluationDatasets", "caveats"}
     Run        {"runId", "job": {"namespace", "name"}, "role": "training|inference|evaluation|other", "state",
-                "startedAt", "endedAt", "parentRunId", "inputs": [DatasetRef], "outputs": [DatasetRef],
+                "startedAt", "endedAt", "parentRunId", "parentJob": {"namespace", "name"}|null,
+                "inputs": [DatasetRef], "outputs": [DatasetRef],
                 "hyperparameters", "environment", "git", "metrics", "inference",
                 "verification": {"status": "verified|verified-with-caveats", "keyIds": [str], "producers": [str],
                                  "events": [{"source", "line", "eventType", "eventTime", "digest", "keyId",
@@ -67,7 +71,12 @@ SCHEMA_PATH = Path(__file__).with_name("answer-1.schema.json")
 
 
 def _caveat(caveat: Caveat) -> dict[str, Any]:
-    return {"kind": caveat.kind, "message": caveat.message, "source": caveat.source or None, "line": caveat.line or None}
+    return {
+        "kind": caveat.kind,
+        "message": caveat.message,
+        "source": caveat.source or None,
+        "line": caveat.line or None,
+    }
 
 
 def _dataset(ref: DatasetRef) -> dict[str, Any]:
@@ -92,6 +101,7 @@ def _run(run: RunView) -> dict[str, Any]:
         "startedAt": run.started_at,
         "endedAt": run.ended_at,
         "parentRunId": run.parent_run_id,
+        "parentJob": {"namespace": run.parent_job[0], "name": run.parent_job[1]} if run.parent_job else None,
         "inputs": [_dataset(ref) for ref in run.inputs],
         "outputs": [_dataset(ref) for ref in run.outputs],
         "hyperparameters": run.hyperparameters,
@@ -128,6 +138,7 @@ def _model_ref(model: ModelView) -> dict[str, Any]:
         "dataset": {"namespace": model.namespace, "name": model.dataset_name},
         "digest": model.digest,
         "trainingDatasets": [_dataset(ref) for ref in model.training_datasets],
+        "evaluationDatasets": [_dataset(ref) for ref in model.evaluation_datasets],
         "caveats": [_caveat(c) for c in model.caveats],
     }
 
@@ -225,7 +236,11 @@ def _body(answer: Answer) -> dict[str, Any]:
         "multiDataset": [_model_ref(m) for m in body.multi_dataset],
         "withoutProvenance": [_model_ref(m) for m in body.without_provenance],
         "inputsWithoutDigest": [
-            {"runId": run.run_id, "job": {"namespace": run.job_namespace, "name": run.job_name}, "dataset": {"namespace": ref.namespace, "name": ref.name}}
+            {
+                "runId": run.run_id,
+                "job": {"namespace": run.job_namespace, "name": run.job_name},
+                "dataset": {"namespace": ref.namespace, "name": ref.name},
+            }
             for run, ref in body.inputs_without_digest
         ],
     }

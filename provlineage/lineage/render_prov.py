@@ -77,7 +77,9 @@ class _Builder:
         identifier = DATASET[local(f"{key[0]}/{key[1]}" + (f"@{use.digest}" if use.digest else ""))]
         if str(identifier) not in self.entities:
             self.entities.add(str(identifier))
-            model = use.model or (self.lineage.datasets[key].facets.get(pf.MODEL) if self.lineage.datasets[key].is_model else None)
+            model = use.model or (
+                self.lineage.datasets[key].facets.get(pf.MODEL) if self.lineage.datasets[key].is_model else None
+            )
             attributes: dict[Any, Any] = {
                 PROV_TYPE: PL["Model"] if model else PL["Dataset"],
                 PL["namespace"]: key[0],
@@ -91,7 +93,12 @@ class _Builder:
                 if isinstance(hash_facet.get(field), (int, str)) and not isinstance(hash_facet.get(field), bool):
                     attributes[PL[field]] = hash_facet[field]
             if isinstance(model, dict):
-                for field, name in (("name", "modelName"), ("version", "modelVersion"), ("framework", "framework"), ("format", "format")):
+                for field, name in (
+                    ("name", "modelName"),
+                    ("version", "modelVersion"),
+                    ("framework", "framework"),
+                    ("format", "format"),
+                ):
                     if isinstance(model.get(field), str):
                         attributes[PL[name]] = model[field]
             self.doc.entity(identifier, attributes)

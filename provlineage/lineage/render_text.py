@@ -73,14 +73,20 @@ def _pairs(mapping: dict[str, Any]) -> str:
     return " ".join(items[:_MAX_INLINE]) + more
 
 
-def dataset_line(ref: DatasetRef) -> str:
-    details = [d for d in (ref.kind, _size(ref.size), f"{ref.file_count} files" if ref.file_count and ref.file_count > 1 else "") if d]
+def dataset_line(ref: DatasetRef, *, writers: bool = True) -> str:
+    details = [
+        d
+        for d in (ref.kind, _size(ref.size), f"{ref.file_count} files" if ref.file_count and ref.file_count > 1 else "")
+        if d
+    ]
     text = f"{ref.namespace}:{ref.name}  {short(ref.digest)}"
     if ref.model:
-        text += f"  [model {ref.model.get('name')}{'@' + str(ref.model['version']) if ref.model.get('version') else ''}]"
+        text += (
+            f"  [model {ref.model.get('name')}{'@' + str(ref.model['version']) if ref.model.get('version') else ''}]"
+        )
     if details:
         text += f"  ({', '.join(details)})"
-    if ref.produced_by:
+    if ref.produced_by and writers:
         text += f"  ← written by run {', '.join(ref.produced_by)}"
     return text
 
@@ -105,17 +111,20 @@ def _caveat_nodes(parent: Node, caveats: list[Caveat]) -> None:
 def run_node(run: RunView, *, full: bool = True, outputs: bool = True) -> Node:
     node = Node(run_title(run))
     if run.parent_run_id:
-        node.add(f"parent run {run.parent_run_id}")
+        job = f" (job {run.parent_job[0]}/{run.parent_job[1]})" if run.parent_job else ""
+        node.add(f"parent run {run.parent_run_id}{job}")
     if run.inputs:
         node.add("inputs", [Node(dataset_line(ref)) for ref in run.inputs])
     elif run.role == "training":
         node.add("inputs: none recorded")
     if run.outputs and full and outputs:
-        node.add("outputs", [Node(dataset_line(ref)) for ref in run.outputs])
+        node.add("outputs", [Node(dataset_line(ref, writers=False)) for ref in run.outputs])
     if run.hyperparameters is not None:
         parameters = run.hyperparameters.get("parameters") or {}
         redacted = run.hyperparameters.get("redactedKeys") or []
-        node.add(f"hyperparameters  {_pairs(parameters)}" + (f"  (redacted: {', '.join(redacted)})" if redacted else ""))
+        node.add(
+            f"hyperparameters  {_pairs(parameters)}" + (f"  (redacted: {', '.join(redacted)})" if redacted else "")
+        )
     if run.environment is not None and full:
         env = run.environment
         packages = env.get("keyPackages") or {}
@@ -124,7 +133,9 @@ def run_node(run: RunView, *, full: bool = True, outputs: bool = True) -> Node:
             env.get("os", ""),
             f"host {env['hostname']}" if env.get("hostname") else "",
             f"image {env['containerImage']}" if env.get("containerImage") else "",
-            f"packages {short(env.get('distributionsDigest'))} ({env.get('distributionCount', '?')})" if env.get("distributionsDigest") else "",
+            f"packages {short(env.get('distributionsDigest'))} ({env.get('distributionCount', '?')})"
+            if env.get("distributionsDigest")
+            else "",
             " ".join(f"{name} {version}" for name, version in packages.items()),
         ]
         node.add("environment  " + ", ".join(p for p in parts if p))
@@ -135,6 +146,8 @@ def run_node(run: RunView, *, full: bool = True, outputs: bool = True) -> Node:
             state.append("DIRTY working tree" if git["dirty"] else "clean")
         remote = f"  {git['remoteUrl']}" if git.get("remoteUrl") else ""
         node.add(f"code  git {git.get('commit')}" + (f" ({', '.join(state)})" if state else "") + remote)
+    elif run.role == "training":
+        node.add("code  no git commit recorded")
     if run.metrics is not None:
         on = run.metrics.get("dataset")
         where = f"  on {on.get('namespace')}:{on.get('name')}" if isinstance(on, dict) else ""
@@ -158,12 +171,20 @@ def model_node(model: ModelView, *, consumers: bool = True) -> Node:
     datasets = model.training_datasets
     if datasets:
         node.add(f"trained on {len(datasets)} dataset(s)", [Node(dataset_line(ref)) for ref in datasets])
+    if model.evaluation_datasets:
+        node.add(
+            "evaluated on (holdout named by the run's metrics)",
+            [Node(dataset_line(ref)) for ref in model.evaluation_datasets],
+        )
     if model.training:
         node.add(f"training runs ({len(model.training)})", [run_node(run, outputs=False) for run in model.training])
     else:
         node.add("training runs: none in the verified record")
     if model.upstream:
-        node.add("upstream datasets (what the training inputs were made from)", [Node(dataset_line(ref)) for ref in model.upstream])
+        node.add(
+            "upstream datasets (what the training inputs were made from)",
+            [Node(dataset_line(ref)) for ref in model.upstream],
+        )
     if consumers and model.consumers:
         used = node.add(f"runs that read it ({len(model.consumers)})")
         for run in model.consumers:
@@ -178,12 +199,20 @@ def dataset_node(view: DatasetView) -> Node:
     kind = "MODEL DATASET" if view.is_model else "DATASET"
     node = Node(f"{kind} {view.namespace}:{view.name}")
     node.add("recorded digests (oldest first)", [Node(short(d, 64)) for d in view.digests] or [Node("(none recorded)")])
-    node.add(f"written by ({len(view.writers)})", [run_node(run, full=False) for run in view.writers] or [Node("no verified run")])
-    node.add(f"read by ({len(view.readers)})", [run_node(run, full=False) for run in view.readers] or [Node("no verified run")])
+    node.add(
+        f"written by ({len(view.writers)})",
+        [run_node(run, full=False) for run in view.writers] or [Node("no verified run")],
+    )
+    node.add(
+        f"read by ({len(view.readers)})",
+        [run_node(run, full=False) for run in view.readers] or [Node("no verified run")],
+    )
     downstream = node.add(f"models downstream ({len(view.downstream_models)})")
     for item in view.downstream_models:
         model = item.model
-        downstream.add(f"{model.label}  {model.namespace}:{model.dataset_name}  {short(model.digest)}  via {' → '.join(item.path)}")
+        downstream.add(
+            f"{model.label}  {model.namespace}:{model.dataset_name}  {short(model.digest)}  via {' → '.join(item.path)}"
+        )
     return node
 
 
@@ -203,11 +232,15 @@ def _file_check_node(checks: list[FileCheck]) -> Node:
 
 
 def _report_nodes(report: ReportAnswer) -> list[Node]:
-    nodes = [Node(f"RECORD  {report.run_count} runs, {report.dataset_count} datasets, {len(report.models)} model versions")]
+    nodes = [
+        Node(f"RECORD  {report.run_count} runs, {report.dataset_count} datasets, {len(report.models)} model version(s)")
+    ]
     inventory = Node("MODELS")
     for model in report.models:
         names = ", ".join(f"{ref.namespace}:{ref.name}" for ref in model.training_datasets) or "no datasets"
-        inventory.add(f"{model.label}  {short(model.digest)}  trained on {names}; read by {len(model.consumers)} run(s)")
+        inventory.add(
+            f"{model.label}  {short(model.digest)}  trained on {names}; read by {len(model.consumers)} run(s)"
+        )
     nodes.append(inventory)
     multi = Node(f"MODELS TRAINED ON MORE THAN ONE DATASET ({len(report.multi_dataset)})")
     for model in report.multi_dataset:
@@ -248,7 +281,11 @@ def _body_nodes(answer: Answer) -> list[Node]:
         node = run_node(body.run)
         if body.parent:
             node.add(f"parent: {run_title(body.parent)}")
-        for title, runs in (("children", body.children), ("upstream runs", body.upstream), ("downstream runs", body.downstream)):
+        for title, runs in (
+            ("children", body.children),
+            ("upstream runs", body.upstream),
+            ("downstream runs", body.downstream),
+        ):
             if runs:
                 node.add(title, [Node(run_title(run)) for run in runs])
         for model in body.models:
@@ -259,7 +296,7 @@ def _body_nodes(answer: Answer) -> list[Node]:
 
 def _unverified_node(answer: Answer) -> Node:
     lineage = answer.lineage
-    node = Node(f"UNVERIFIED RECORDS ({len(lineage.unverified)}), not used for any answer")
+    node = Node(f"UNVERIFIED RECORDS ({len(lineage.unverified)}), never used for an answer")
     for item in lineage.unverified:
         record, claims = item.record, item.claims
         claim = ""
@@ -283,14 +320,18 @@ def render_text(answer: Answer) -> str:
         lines += [*_lines(_file_check_node(answer.file_checks)), ""]
     if answer.caveats:
         lines += ["CAVEATS", *(f"  {c.kind}: {c.message}" for c in answer.caveats), ""]
-    if lineage.unverified:
+    always = answer.kind == "report"  # the report states "none" rather than leaving the reader to infer it
+    if lineage.unverified or always:
         lines += [*_lines(_unverified_node(answer)), ""]
-    if lineage.chain:
-        lines.append("CHAIN FINDINGS")
+    if lineage.chain or always:
+        lines.append(f"CHAIN FINDINGS ({len(lineage.chain)})")
         lines += [
-            f"  stream {f.stream}: {f.kind}{f' at {f.source}:{f.line}' if f.source else ''}: {f.detail}" for f in lineage.chain
+            f"  stream {f.stream}: {f.kind}{f' at {f.source}:{f.line}' if f.source else ''}: {f.detail}"
+            for f in lineage.chain
         ]
         lines.append("")
     problems = answer.problems
-    lines.append("RESULT: " + ("answer verified" if not problems else "answer given, with problems: " + "; ".join(problems)))
+    lines.append(
+        "RESULT: " + ("answer verified" if not problems else "answer given, with problems: " + "; ".join(problems))
+    )
     return "\n".join(lines)

@@ -14,7 +14,9 @@ from provlineage.lineage.graph import Lineage, build_lineage
 from provlineage.verification import verify_files, verify_records
 
 
-def lineage_from_files(paths: Sequence[str | os.PathLike[str]], keyring: Keyring, *, workers: int | None = None) -> Lineage:
+def lineage_from_files(
+    paths: Sequence[str | os.PathLike[str]], keyring: Keyring, *, workers: int | None = None
+) -> Lineage:
     """Verify the logs (read in the order given, as one log) and build the graph of their verified events."""
     report = verify_files(list(paths), keyring, keep_events=True, workers=workers)
     return build_lineage(report, [os.fspath(path) for path in paths])
@@ -26,8 +28,12 @@ def lineage_from_marquez(url: str, keyring: Keyring, *, api_key: str | None = No
     Marquez returns events ordered by time, not as they were written, so chains are checked by sequence numbers
     and links only.
     """
-    from provlineage.marquez import read_marquez_events
+    from provlineage.marquez import MarquezReader
 
-    records = read_marquez_events(url, api_key=api_key)
+    reader = MarquezReader(url, api_key=api_key)
+    try:
+        records = list(reader.events())
+    finally:
+        reader.close()
     report = verify_records(records, keyring, keep_events=True, in_log_order=False)
     return build_lineage(report, [url])

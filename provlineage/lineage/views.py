@@ -71,6 +71,7 @@ class RunView:
     started_at: str | None
     ended_at: str | None
     parent_run_id: str | None
+    parent_job: tuple[str, str] | None
     inputs: list[DatasetRef]
     outputs: list[DatasetRef]
     hyperparameters: dict[str, Any] | None
@@ -101,17 +102,26 @@ def _job_type(run: Run) -> str:
 
 
 def role_of(lineage: Lineage, run: Run) -> str:
-    """What a run did: it wrote a model (training), served predictions (inference), scored one (evaluation)."""
+    """What a run did: wrote a model (training), scored with one (inference), measured one (evaluation).
+
+    The ``jobType`` facet (``provlineage.track(kind=...)``) and the inference facet decide when present; otherwise
+    the run's shape does: a run that reads a model and writes data without recording metrics is batch scoring,
+    as an Airflow prediction task is.
+    """
     if any(use.model is not None or lineage.datasets[key].is_model for key, use in run.outputs.items()):
         return "training"
     job_type = _job_type(run)
     if run.facet(pf.INFERENCE) is not None or job_type in ("INFERENCE", "PREDICTION", "PREDICT", "SCORING"):
         return "inference"
-    reads_model = any(lineage.datasets[key].is_model for key in run.inputs)
-    if job_type in ("EVALUATION", "VALIDATION") or (reads_model and run.facet(pf.METRICS) is not None):
+    if job_type in ("EVALUATION", "VALIDATION"):
         return "evaluation"
     if job_type == "TRAINING":
         return "training"
+    if any(lineage.datasets[key].is_model for key in run.inputs):
+        if run.facet(pf.METRICS) is not None:
+            return "evaluation"
+        if run.outputs:
+            return "inference"
     return "other"
 
 
@@ -160,7 +170,11 @@ def git_summary(run: Run) -> dict[str, Any] | None:
         return {key: git[key] for key in ("commit", "branch", "dirty", "remoteUrl", "describe") if key in git}
     location = run.job_facets.get("sourceCodeLocation")
     if isinstance(location, dict) and location.get("version"):
-        summary = {"commit": location["version"], "remoteUrl": location.get("repoUrl") or location.get("url"), "branch": location.get("branch")}
+        summary = {
+            "commit": location["version"],
+            "remoteUrl": location.get("repoUrl") or location.get("url"),
+            "branch": location.get("branch"),
+        }
         return {key: value for key, value in summary.items() if value is not None}
     return None
 
@@ -177,13 +191,22 @@ def run_caveats(lineage: Lineage, run: Run) -> list[Caveat]:
         for item in lineage.unverified_claiming_run(run.run_id)
     ]
     caveats += [
-        Caveat("chain", f"stream {finding.stream} of this run's signer: {finding.kind}: {finding.detail}", finding.source, finding.line)
+        Caveat(
+            "chain",
+            f"stream {finding.stream} of this run's signer: {finding.kind}: {finding.detail}",
+            finding.source,
+            finding.line,
+        )
         for finding in lineage.findings_for_streams(run.streams)
     ]
     if not run.streams:
-        caveats.append(Caveat("unchained", "the run's events carry no hash-chain position: deletions cannot be detected"))
+        caveats.append(
+            Caveat("unchained", "the run's events carry no hash-chain position: deletions cannot be detected")
+        )
     if run.state not in ("COMPLETE", "FAIL", "ABORT"):
-        caveats.append(Caveat("incomplete", f"no verified COMPLETE/FAIL event for this run (last verified event: {run.state})"))
+        caveats.append(
+            Caveat("incomplete", f"no verified COMPLETE/FAIL event for this run (last verified event: {run.state})")
+        )
     elif run.state != "COMPLETE":
         caveats.append(Caveat("failed", f"the run ended with {run.state}"))
     return caveats
@@ -198,7 +221,9 @@ def run_view(lineage: Lineage, run: Run, role: str | None = None) -> RunView:
     caveats = run_caveats(lineage, run)
     if role in (None, "training"):
         missing = [ref for ref in inputs if ref.digest is None]
-        caveats += [Caveat("no-digest", f"input {ref.namespace}/{ref.name} has no recorded content digest") for ref in missing]
+        caveats += [
+            Caveat("no-digest", f"input {ref.namespace}/{ref.name} has no recorded content digest") for ref in missing
+        ]
     return RunView(
         run_id=run.run_id,
         job_namespace=run.job[0],
@@ -208,6 +233,7 @@ def run_view(lineage: Lineage, run: Run, role: str | None = None) -> RunView:
         started_at=run.started_at,
         ended_at=run.ended_at,
         parent_run_id=run.parent_run_id,
+        parent_job=run.parent_job,
         inputs=inputs,
         outputs=outputs,
         hyperparameters=hyperparameters,
@@ -245,14 +271,41 @@ class ModelView:
         return f"{self.name}@{self.version}" if self.version else self.name
 
     @property
+    def has_dataset_provenance(self) -> bool:
+        return not any(c.kind in ("no-training-run", "no-dataset-provenance") for c in self.caveats)
+
+    @property
     def training_datasets(self) -> list[DatasetRef]:
-        """Distinct non-model inputs of the training runs."""
+        """Distinct non-model inputs of the training runs, except those their metrics say they were evaluated on."""
+        return self._inputs(evaluated=False)
+
+    @property
+    def evaluation_datasets(self) -> list[DatasetRef]:
+        """Inputs of the training runs that the runs' own metrics name as the evaluated (holdout) dataset."""
+        return self._inputs(evaluated=True)
+
+    def _inputs(self, *, evaluated: bool) -> list[DatasetRef]:
         seen: dict[tuple[str, str, str | None], DatasetRef] = {}
         for run in self.training:
+            held_out = metric_datasets(run.metrics)
             for ref in run.inputs:
-                if ref.model is None:
+                if ref.model is None and (ref.key in held_out) == evaluated:
                     seen.setdefault((ref.namespace, ref.name, ref.digest), ref)
         return list(seen.values())
+
+
+def metric_datasets(metrics: dict[str, Any] | None) -> set[DatasetKey]:
+    """The datasets a metrics facet says were evaluated (its ``dataset`` and each slice's)."""
+    found: set[DatasetKey] = set()
+    for holder in [metrics or {}, *((metrics or {}).get("slices") or [])]:
+        dataset = holder.get("dataset") if isinstance(holder, dict) else None
+        if (
+            isinstance(dataset, dict)
+            and isinstance(dataset.get("namespace"), str)
+            and isinstance(dataset.get("name"), str)
+        ):
+            found.add((dataset["namespace"], dataset["name"]))
+    return found
 
 
 def _upstream(lineage: Lineage, training: list[Run], limit: int = 200) -> list[DatasetRef]:
@@ -286,14 +339,33 @@ def model_view(lineage: Lineage, version: ModelVersion) -> ModelView:
         view = run_view(lineage, lineage.runs[run_id])
         if run_id in version.unpinned_consumers:
             view.caveats.append(
-                Caveat("unpinned-model", f"this run did not record which artifact of {version.dataset[1]} it read (no digest)")
+                Caveat(
+                    "unpinned-model",
+                    f"this run did not record which artifact of {version.dataset[1]} it read (no digest)",
+                )
             )
         consumers.append(view)
     caveats: list[Caveat] = []
     if not training:
-        caveats.append(Caveat("no-training-run", "no verified run wrote this model version: its dataset provenance is unknown"))
-    elif not any(ref.model is None for run in training_views for ref in run.inputs):
-        caveats.append(Caveat("no-dataset-provenance", "its training runs recorded no input datasets"))
+        caveats.append(
+            Caveat("no-training-run", "no verified run wrote this model version: its dataset provenance is unknown")
+        )
+    else:
+        datasets = [
+            ref
+            for run in training_views
+            for ref in run.inputs
+            if ref.model is None and ref.key not in metric_datasets(run.metrics)
+        ]
+        if not datasets:
+            caveats.append(Caveat("no-dataset-provenance", "its training runs recorded no input datasets"))
+        elif all(ref.digest is None for ref in datasets):
+            caveats.append(
+                Caveat(
+                    "no-dataset-provenance",
+                    "none of its training datasets has a recorded content digest: what it was trained on cannot be checked",
+                )
+            )
     caveats += [
         Caveat(
             "unverified-record",

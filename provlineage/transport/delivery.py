@@ -145,14 +145,19 @@ class Delivery(Transport):
             text = _text_of(event)
             if permanent:
                 path = queue.dead_letter(text, target=self.target, status=status, reason=reason)
-                log.error("provlineage: %s refused event %s (%s); written to %s", self.target, _describe(event), reason, path)
+                log.error(
+                    "provlineage: %s refused event %s (%s); written to %s", self.target, _describe(event), reason, path
+                )
                 self._record("dead-letter", reason)
                 return
             queue.defer(self.retry_interval, reason)
             queue.append(text)
             log.warning(
                 "provlineage: %s failed (%s); event %s kept in spool %s and re-sent later",
-                self.target, reason, _describe(event), self.spool.directory,
+                self.target,
+                reason,
+                _describe(event),
+                self.spool.directory,
             )
             self._record("spooled", reason)
             return
@@ -166,7 +171,11 @@ class Delivery(Transport):
             log.error("provlineage: event %s lost for %s: %s", _describe(event), self.target, reason)
             self._record("failed", reason)
             return
-        log.warning("provlineage: spool %s is unusable (%s); events are sent without a safety net", self.spool.directory, spool_error)
+        log.warning(
+            "provlineage: spool %s is unusable (%s); events are sent without a safety net",
+            self.spool.directory,
+            spool_error,
+        )
         self._record("sent")
 
     def _store(self, queue: SpoolQueue, event: Any, why: str) -> None:
@@ -189,10 +198,18 @@ class Delivery(Transport):
                 if not permanent:
                     queue.defer(self.retry_interval, reason)
                     if sent or dead:
-                        log.info("provlineage: re-sent %d spooled events to %s before it failed again", sent, self.target)
+                        log.info(
+                            "provlineage: re-sent %d spooled events to %s before it failed again", sent, self.target
+                        )
                     return FlushResult(self.target, sent, dead, len(queue.pending()), reason)
                 path = queue.dead_letter(text, target=self.target, status=status, reason=reason)
-                log.error("provlineage: %s refused spooled event %s (%s); written to %s", self.target, event.describe(), reason, path)
+                log.error(
+                    "provlineage: %s refused spooled event %s (%s); written to %s",
+                    self.target,
+                    event.describe(),
+                    reason,
+                    path,
+                )
                 dead += 1
             else:
                 sent += 1

@@ -61,7 +61,9 @@ def _as_float(params: dict[str, Any], key: str, default: float) -> float:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"FileLogTransport `{key}` is {value!r}, not a number", f"set {key} to seconds, e.g. {default}") from None
+        raise ConfigError(
+            f"FileLogTransport `{key}` is {value!r}, not a number", f"set {key} to seconds, e.g. {default}"
+        ) from None
     if number < 0:
         raise ConfigError(f"FileLogTransport `{key}` is negative ({number})", f"set {key} to 0 or more seconds")
     return number
@@ -84,7 +86,9 @@ class FileLogConfig(Config):
             )
         durability = str(params.get("durability", "interval")).lower()
         if durability not in DURABILITY_MODES:
-            raise ConfigError(f"FileLogTransport `durability` is {durability!r}", f"use one of: {', '.join(DURABILITY_MODES)}")
+            raise ConfigError(
+                f"FileLogTransport `durability` is {durability!r}", f"use one of: {', '.join(DURABILITY_MODES)}"
+            )
         return cls(
             path=path,
             durability=durability,
@@ -127,7 +131,10 @@ class FileLogTransport(Transport):
         with locked_open(self.path, os.O_RDWR | os.O_APPEND, timeout=self.config.lock_timeout) as fd:
             end = os.lseek(fd, 0, os.SEEK_END)
             if end and os.pread(fd, 1, end - 1) != b"\n":
-                log.warning("provlineage: %s ends with a torn record (a writer crashed mid-write); starting a new line", self.path)
+                log.warning(
+                    "provlineage: %s ends with a torn record (a writer crashed mid-write); starting a new line",
+                    self.path,
+                )
                 data = b"\n" + data
             view = memoryview(data)
             while view:

@@ -23,7 +23,7 @@ environment variables or Airflow's ``[openlineage] transport`` JSON:
 ``retry_interval`` (seconds, default 5), ``resend_batch`` (default 100), ``lock_timeout`` (seconds, default 30)
     Pacing of re-sends while a backend is down, and how long to wait for another process's lock.
 
-Per event: ``Serde.to_dict`` -> JSON-safe values (a fast check; values JSON cannot carry are converted by the
+Per event: ``Serde.to_dict`` (its one-pass equal, :mod:`~provlineage.transport.event_dict`) -> JSON-safe values (a fast check; values JSON cannot carry are converted by the
 rule in :mod:`provlineage._internal.jsonsafe` with one warning naming them) -> canonical preparation -> under
 the stream's lock: read the chain position, sign, advance the state, deliver -> release.  The inner transport
 receives a :class:`~provlineage._internal.signed_event.SignedEvent`.  Delivery and spooling are described in
@@ -62,13 +62,27 @@ from provlineage.errors import ConfigError, DeliveryError, ProvlineageError, Sig
 from provlineage.signer import KeySigner, Signer
 from provlineage.signing import sign_event, signed_event_text
 from provlineage.transport.delivery import Delivery, FlushResult, Outcome
+from provlineage.transport.event_dict import event_dict
 from provlineage.transport.file_log import FileLogTransport
 
 log = logging.getLogger(__name__)
 
 _KNOWN_KEYS = frozenset(
-    {"type", "name", "priority", "private_key", "signer", "passphrase_env", "transport", "state_dir", "spool_dir",
-     "strict", "retry_interval", "resend_batch", "lock_timeout"}
+    {
+        "type",
+        "name",
+        "priority",
+        "private_key",
+        "signer",
+        "passphrase_env",
+        "transport",
+        "state_dir",
+        "spool_dir",
+        "strict",
+        "retry_interval",
+        "resend_batch",
+        "lock_timeout",
+    }
 )
 _IGNORED_KEYS = frozenset({"transports"})  # written by openlineage-python when OPENLINEAGE_URL is set
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -126,10 +140,13 @@ class SigningConfig(Config):
                 inner = json.loads(inner)
             except ValueError:
                 raise ConfigError(
-                    f"SigningTransport `transport` is not a JSON object ({inner[:60]!r})", f"give the inner transport config, {_EXAMPLE}"
+                    f"SigningTransport `transport` is not a JSON object ({inner[:60]!r})",
+                    f"give the inner transport config, {_EXAMPLE}",
                 ) from None
         if inner is not None and not isinstance(inner, dict):
-            raise ConfigError(f"SigningTransport `transport` is a {type(inner).__name__}", f"give a mapping, {_EXAMPLE}")
+            raise ConfigError(
+                f"SigningTransport `transport` is a {type(inner).__name__}", f"give a mapping, {_EXAMPLE}"
+            )
         return cls(
             private_key=_text(params.get("private_key")),
             passphrase_env=_text(params.get("passphrase_env")),
@@ -162,8 +179,17 @@ class SigningTransport(Transport):
         self._outcomes = threading.local()
         self._problem: ProvlineageError | None = None
         try:
-            self._check_config()
-            self.inner = self._build_inner(config.transport or {})
+            if not config.transport or not config.transport.get("type"):
+                raise ConfigError(
+                    "SigningTransport config has no inner `transport` (with a `type`)", f"add one, {_EXAMPLE}"
+                )
+            self.inner = self._build_inner(config.transport)
+            if signer is None and not config.private_key and not config.signer:
+                raise ConfigError(
+                    "SigningTransport config has no `private_key`",
+                    "set private_key to the PEM written by `provlineage keygen` "
+                    "(OPENLINEAGE__TRANSPORT__PRIVATE_KEY=/path/private_key.pem in the environment)",
+                )
             if self.strict:
                 _ = self.signer  # a key that cannot be loaded fails now, not at the first event
         except ProvlineageError as error:
@@ -173,16 +199,6 @@ class SigningTransport(Transport):
             log.error("provlineage: SigningTransport cannot record events: %s", error)
 
     # --- configuration -------------------------------------------------------------------------------------
-    def _check_config(self) -> None:
-        if self._signer is None and not self.config.private_key and not self.config.signer:
-            raise ConfigError(
-                "SigningTransport config has no `private_key`",
-                "set private_key to the PEM written by `provlineage keygen` "
-                "(OPENLINEAGE__TRANSPORT__PRIVATE_KEY=/path/private_key.pem in the environment)",
-            )
-        if not self.config.transport or not self.config.transport.get("type"):
-            raise ConfigError("SigningTransport config has no inner `transport` (with a `type`)", f"add one, {_EXAMPLE}")
-
     def _build_inner(self, inner_config: dict[str, Any]) -> Transport:
         from openlineage.client.transport import get_default_factory
 
@@ -200,7 +216,9 @@ class SigningTransport(Transport):
 
     def _wrap(self, transport: Transport, taken: dict[str, int]) -> Transport:
         if isinstance(transport, SigningTransport):
-            raise ConfigError("a SigningTransport is nested inside a SigningTransport", "sign once: remove the inner one")
+            raise ConfigError(
+                "a SigningTransport is nested inside a SigningTransport", "sign once: remove the inner one"
+            )
         if isinstance(transport, CompositeTransport):
             children = transport.transports  # built once and cached by CompositeTransport
             for index, child in enumerate(children):
@@ -211,7 +229,10 @@ class SigningTransport(Transport):
                 "provlineage: a transform transport inside SigningTransport changes events after they are signed; "
                 "their signatures will not verify. Put the transform around the SigningTransport instead"
             )
-        base = _UNSAFE_NAME.sub("-", transport.name or transport.kind or type(transport).__name__).strip("-") or "transport"
+        base = (
+            _UNSAFE_NAME.sub("-", transport.name or transport.kind or type(transport).__name__).strip("-")
+            or "transport"
+        )
         taken[base] = taken.get(base, 0) + 1
         target = base if taken[base] == 1 else f"{base}-{taken[base]}"
         delivery = Delivery(
@@ -234,12 +255,20 @@ class SigningTransport(Transport):
                 factory: Callable[[], Signer] = import_from_string(self.config.signer)
                 signer = factory()
                 if not isinstance(signer, Signer):
-                    raise ConfigError(f"signer {self.config.signer} returned {type(signer).__name__}", "return a provlineage.signer.Signer")
+                    raise ConfigError(
+                        f"signer {self.config.signer} returned {type(signer).__name__}",
+                        "return a provlineage.signer.Signer",
+                    )
                 self._signer = signer
             elif self.config.private_key:
-                self._signer = KeySigner.from_file(Path(self.config.private_key).expanduser(), passphrase_env=self.config.passphrase_env)
+                self._signer = KeySigner.from_file(
+                    Path(self.config.private_key).expanduser(), passphrase_env=self.config.passphrase_env
+                )
             else:
-                raise ConfigError("SigningTransport config has no `private_key`", "set private_key to the PEM written by `provlineage keygen`")
+                raise ConfigError(
+                    "SigningTransport config has no `private_key`",
+                    "set private_key to the PEM written by `provlineage keygen`",
+                )
         return self._signer
 
     @property
@@ -264,7 +293,9 @@ class SigningTransport(Transport):
                 raise
             log.error("provlineage: lineage event not recorded: %s", error)
         except Exception as error:
-            failure = SigningError(f"signing transport failed ({type(error).__name__}: {error})", "please report this as a provlineage bug")
+            failure = SigningError(
+                f"signing transport failed ({type(error).__name__}: {error})", "please report this as a provlineage bug"
+            )
             if self.strict:
                 raise failure from error
             log.error("provlineage: lineage event not recorded: %s", failure, exc_info=log.isEnabledFor(logging.DEBUG))
@@ -295,13 +326,15 @@ class SigningTransport(Transport):
             first = undelivered[0]
             raise DeliveryError(
                 f"event {signed.describe()} was not delivered to {first.target} ({first.detail})",
-                "it is kept in the spool and re-sent later" if first.status == "spooled" else "see the dead-letter file in the spool directory",
+                "it is kept in the spool and re-sent later"
+                if first.status == "spooled"
+                else "see the dead-letter file in the spool directory",
             )
         return signed
 
     def flush(self) -> list[FlushResult]:
         """Re-send every spooled event of every inner backend now (what ``provlineage flush`` runs)."""
-        if self._problem is not None:
+        if self.inner is None and self._problem is not None:
             raise self._problem
         return [delivery.flush() for delivery in self.deliveries]
 
@@ -312,9 +345,11 @@ class SigningTransport(Transport):
 def _json_values(event: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """The event as plain JSON values (what backends receive) and as values prepared for signing."""
     try:
-        plain = Serde.to_dict(event)
+        plain = event_dict(event)
     except Exception as error:
-        raise SigningError(f"event of type {type(event).__name__} cannot be read ({error})", "emit OpenLineage RunEvents") from error
+        raise SigningError(
+            f"event of type {type(event).__name__} cannot be read ({error})", "emit OpenLineage RunEvents"
+        ) from error
     if not isinstance(plain.get("run"), dict):
         raise SigningError("event has no run object (only run events carry a signature)", "emit OpenLineage RunEvents")
     try:
@@ -347,5 +382,7 @@ def _signed(plain: dict[str, Any], view: dict[str, Any], digest: str, stream: st
     delivered = project_event(plain, may_hold_nulls=False)
     facet = view["run"]["facets"][SIGNATURE_FACET]
     facets = delivered["run"].get("facets")
-    delivered["run"]["facets"] = {**facets, SIGNATURE_FACET: facet} if isinstance(facets, dict) else {SIGNATURE_FACET: facet}
+    delivered["run"]["facets"] = (
+        {**facets, SIGNATURE_FACET: facet} if isinstance(facets, dict) else {SIGNATURE_FACET: facet}
+    )
     return SignedEvent(delivered, json_text=signed_event_text(view), digest=digest, stream=stream, sequence=sequence)

@@ -1,0 +1,159 @@
+"""Verify what Marquez holds: events read back over real HTTP from the contract server, chains included."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
+from openlineage.client.facet_v2 import nominal_time_run, parent_run
+from openlineage.client.transport import get_default_factory
+from openlineage.client.uuid import generate_new_uuid
+
+from provlineage.cli import cli
+from provlineage.errors import ProvlineageError
+from provlineage.facets import HyperparametersRunFacet
+from provlineage.keys import Keyring
+from provlineage.marquez import MarquezReader, verify_marquez
+from provlineage.signing import Status
+from provlineage.verification import Report
+
+
+def run_event(index: int) -> RunEvent:
+    """Values Marquez rewrites on the way in: offsets, fraction zeros, parent links, doubles, big integers."""
+    return RunEvent(
+        eventType=RunState.COMPLETE,
+        eventTime=f"2026-03-01T13:00:{index:02d}.120000+01:00",
+        run=Run(
+            runId=str(generate_new_uuid()),
+            facets={
+                "nominalTime": nominal_time_run.NominalTimeRunFacet(nominalStartTime="2026-03-01T12:00:00.000+00:00"),
+                "parent": parent_run.ParentRunFacet(
+                    run=parent_run.Run(runId=str(generate_new_uuid())), job=parent_run.Job(namespace="airflow", name="dag")
+                ),
+                "provlineage_hyperparameters": HyperparametersRunFacet(
+                    parameters={"lr": 1e-7, "ratio": 100.0, "seed": 12345678901234567890, "step": index}
+                ),
+            },
+        ),
+        job=Job(namespace="ml", name=f"step-{index}"),
+        producer="https://example.com/tests",
+    )
+
+
+def deliver(tmp_path: Path, key_dir: Path, server: Any, count: int, *, file_log: Path | None = None) -> None:
+    inner: dict[str, Any] = {"type": "http", "url": server.url, "retry": {"total": 0}}
+    if server.token:
+        inner["auth"] = {"type": "api_key", "apiKey": server.token}
+    if file_log is not None:
+        inner = {"type": "composite", "transports": [inner, {"type": "provlineage.transport.FileLogTransport", "path": str(file_log)}]}
+    transport = get_default_factory().create(
+        {
+            "type": "provlineage.transport.SigningTransport",
+            "private_key": str(key_dir / "private_key.pem"),
+            "state_dir": str(tmp_path / "state"),
+            "strict": True,
+            "transport": inner,
+        }
+    )
+    for index in range(count):
+        transport.emit(run_event(index))
+
+
+def keyring(key_dir: Path) -> Keyring:
+    return Keyring.from_files([key_dir / "public_key.pem"])
+
+
+def kinds(report: Report) -> list[str]:
+    return [finding.kind for finding in report.chain]
+
+
+def verify_cli(server: Any, key_dir: Path, *extra: str) -> Any:
+    return CliRunner().invoke(cli, ["verify", "--marquez", server.url, "--public-key", str(key_dir / "public_key.pem"), *extra])
+
+
+def test_events_rewritten_by_marquez_verify(tmp_path: Path, key_dir: Path, marquez_server: Any) -> None:
+    deliver(tmp_path, key_dir, marquez_server, 6)
+    held = marquez_server.events[0]
+    assert held["eventTime"] == "2026-03-01T12:00:00.12Z"  # Marquez's spelling, not ours
+    result = verify_cli(marquez_server, key_dir)
+    assert result.exit_code == 0, result.output
+    assert "6 records from " + marquez_server.url in result.output and "RESULT: OK" in result.output
+
+
+def test_pages_are_read_in_full(tmp_path: Path, key_dir: Path, marquez_server: Any) -> None:
+    deliver(tmp_path, key_dir, marquez_server, 10)
+    reader = MarquezReader(marquez_server.url, page_size=4)
+    records = list(reader.events())
+    assert [position for _, position, _ in records] == list(range(1, 11))
+    assert [event["job"]["name"] for _, _, event in records] == [f"step-{index}" for index in range(10)]
+    assert len([r for r in marquez_server.requests if r.path.startswith("/api/v1/events/lineage")]) == 3
+
+
+def test_deleted_event_is_reported(tmp_path: Path, key_dir: Path, marquez_server: Any) -> None:
+    deliver(tmp_path, key_dir, marquez_server, 6)
+    marquez_server.delete_event(2)
+    report = verify_marquez(marquez_server.url, keyring(key_dir))
+    assert kinds(report) == ["gap"] and "missing sequence 3 of 6" in report.chain[0].detail
+    result = verify_cli(marquez_server, key_dir)
+    assert result.exit_code == 1 and "gap" in result.output
+
+
+def test_order_of_arrival_does_not_matter_but_moving_an_event_in_time_does(tmp_path: Path, key_dir: Path, marquez_server: Any) -> None:
+    log = tmp_path / "events.jsonl"
+    deliver(tmp_path, key_dir, marquez_server, 6, file_log=log)
+    lines = log.read_text().splitlines()
+    random.Random(7).shuffle(lines)
+    marquez_server.reset()
+    for line in lines:  # the same signed events, arriving in another order (e.g. re-sent from a spool)
+        assert marquez_server.post(line) == 201
+    assert verify_marquez(marquez_server.url, keyring(key_dir)).ok  # the chain, not Marquez's order, is the order
+
+    moved = marquez_server.events[1]
+    moved["eventTime"] = "2026-03-01T11:59:00Z"  # reorder history by rewriting a time in the database
+    marquez_server.replace_event(1, moved)
+    report = verify_marquez(marquez_server.url, keyring(key_dir))
+    assert [record.status for record in report.records].count(Status.FAILED) == 1 and not report.ok
+
+
+def test_duplicated_event_is_reported(tmp_path: Path, key_dir: Path, marquez_server: Any) -> None:
+    log = tmp_path / "events.jsonl"
+    deliver(tmp_path, key_dir, marquez_server, 4, file_log=log)
+    assert marquez_server.post(log.read_text().splitlines()[1]) == 201  # replayed
+    report = verify_marquez(marquez_server.url, keyring(key_dir))
+    assert kinds(report) == ["duplicate"]
+
+
+def test_truncation_is_reported_with_a_checkpoint(tmp_path: Path, key_dir: Path, marquez_server: Any) -> None:
+    log = tmp_path / "events.jsonl"
+    deliver(tmp_path, key_dir, marquez_server, 5, file_log=log)
+    checkpoint = tmp_path / "checkpoint.json"
+    made = CliRunner().invoke(cli, ["checkpoint", str(log), "--out", str(checkpoint), "--private-key", str(key_dir / "private_key.pem")])
+    assert made.exit_code == 0, made.output
+    marquez_server.delete_event(4)  # the newest event
+    assert verify_cli(marquez_server, key_dir).exit_code == 0  # a chain cut at its end still looks whole
+    result = verify_cli(marquez_server, key_dir, "--checkpoint", str(checkpoint), "--json")
+    assert result.exit_code == 1
+    findings = json.loads(result.output)["chain"]
+    assert [finding["kind"] for finding in findings] == ["truncated"]
+
+
+def test_api_key(tmp_path: Path, key_dir: Path, marquez_server: Any) -> None:
+    marquez_server.token = "proxy-token"
+    deliver(tmp_path, key_dir, marquez_server, 2)
+    assert verify_cli(marquez_server, key_dir, "--api-key", "proxy-token").exit_code == 0
+    with pytest.raises(ProvlineageError, match="--api-key"):
+        verify_marquez(marquez_server.url, keyring(key_dir))
+
+
+def test_unreachable_marquez_is_one_line(key_dir: Path, marquez_server: Any) -> None:
+    url = marquez_server.url
+    marquez_server.set_down(True)
+    with pytest.raises(ProvlineageError) as raised:
+        verify_marquez(url, keyring(key_dir))
+    assert "cannot reach Marquez at" in str(raised.value) and "\n" not in str(raised.value)
+    marquez_server.set_down(False)

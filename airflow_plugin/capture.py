@@ -12,15 +12,14 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from provlineage.errors import ProvlineageError
-from provlineage.facets import HyperparametersRunFacet, MetricsRunFacet
-from provlineage.hyperparameters import hyperparameters_facet
-
 from airflow_plugin import store
 from airflow_plugin.datasets import DeclaredDataset, Identity, dataset_facets, declared_datasets
 from airflow_plugin.markers import ProvenanceMarker
 from airflow_plugin.recognition import recognise
 from airflow_plugin.settings import Settings, settings
+from provlineage.errors import ProvlineageError
+from provlineage.facets import HyperparametersRunFacet, MetricsRunFacet
+from provlineage.hyperparameters import hyperparameters_facet
 
 log = logging.getLogger("provlineage.airflow")
 T = TypeVar("T")
@@ -54,7 +53,9 @@ def environment_facet() -> Any:
     return collect_environment()
 
 
-def _hash_all(datasets: list[DeclaredDataset], role: str, task_instance: Any, marker: ProvenanceMarker, config: Settings) -> dict[Identity, dict[str, Any]]:
+def _hash_all(
+    datasets: list[DeclaredDataset], role: str, task_instance: Any, marker: ProvenanceMarker, config: Settings
+) -> dict[Identity, dict[str, Any]]:
     hashed: dict[Identity, dict[str, Any]] = {}
     for dataset in datasets:
         facets = attempt(
@@ -69,7 +70,9 @@ def _hash_all(datasets: list[DeclaredDataset], role: str, task_instance: Any, ma
 
 
 # --- hyperparameters -----------------------------------------------------------------------------------------
-def _bound_arguments(function: Callable[..., Any], args: list[Any], kwargs: dict[str, Any], context_keys: set[str]) -> dict[str, Any]:
+def _bound_arguments(
+    function: Callable[..., Any], args: list[Any], kwargs: dict[str, Any], context_keys: set[str]
+) -> dict[str, Any]:
     """The callable's arguments by name, defaults included, without what Airflow injects from the context."""
     signature = inspect.signature(function)
     bound = signature.bind_partial(*args, **kwargs)
@@ -163,7 +166,9 @@ def metrics_facet(returned: Any, evaluated: Identity | None) -> MetricsRunFacet 
         return None
     if dataset is None and evaluated is not None:
         dataset = {"namespace": evaluated[0], "name": evaluated[1]}
-    return MetricsRunFacet(metrics=to_json_safe(metrics), dataset=dataset, slices=to_json_safe(slices) if slices else None)
+    return MetricsRunFacet(
+        metrics=to_json_safe(metrics), dataset=dataset, slices=to_json_safe(slices) if slices else None
+    )
 
 
 def returned_value(task_instance: Any) -> Any:
@@ -182,9 +187,13 @@ def on_running(task_instance: Any) -> None:
     if marker is not None:
         task = task_instance.task
         if config.hyperparameters:
-            record.hyperparameters = attempt("recording hyperparameters", task_instance, lambda: hyperparameters(task_instance, marker, config), None)
+            record.hyperparameters = attempt(
+                "recording hyperparameters", task_instance, lambda: hyperparameters(task_instance, marker, config), None
+            )
         inputs = attempt("reading inlets", task_instance, lambda: declared_datasets(task.inlets, marker, config), [])
-        record.declared_outputs = attempt("reading outlets", task_instance, lambda: declared_datasets(task.outlets, marker, config), [])
+        record.declared_outputs = attempt(
+            "reading outlets", task_instance, lambda: declared_datasets(task.outlets, marker, config), []
+        )
         record.evaluated = next((dataset.identity for dataset in inputs if not dataset.is_model), None)
         record.inputs = _hash_all(inputs, "inlet", task_instance, marker, config)
     store.put(store.task_key(task_instance), record)
@@ -208,7 +217,9 @@ def on_success(task_instance: Any) -> None:
     record.outputs = _hash_all(record.declared_outputs, "outlet", task_instance, marker, config)
     if marker.wants_metrics:
         returned = attempt("reading the returned metrics", task_instance, lambda: returned_value(task_instance), None)
-        record.metrics = attempt("recording metrics", task_instance, lambda: metrics_facet(returned, record.evaluated), None)
+        record.metrics = attempt(
+            "recording metrics", task_instance, lambda: metrics_facet(returned, record.evaluated), None
+        )
 
 
 def on_failed(task_instance: Any) -> None:

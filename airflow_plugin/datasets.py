@@ -17,10 +17,9 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from provlineage.facets import DATASET_HASH, MODEL, ModelDatasetFacet
-
 from airflow_plugin.markers import ProvenanceMarker
 from airflow_plugin.settings import Settings
+from provlineage.facets import DATASET_HASH, MODEL, ModelDatasetFacet
 
 if TYPE_CHECKING:  # imported when a task has something to hash: most tasks never pay for it
     from provlineage.hashing import DatasetDigest, HashOptions
@@ -28,7 +27,18 @@ if TYPE_CHECKING:  # imported when a task has something to hash: most tasks neve
 log = logging.getLogger("provlineage.airflow")
 
 Identity = tuple[str, str]
-_REMOTE_SCHEMES = ("s3://", "s3a://", "gs://", "gcs://", "abfs://", "abfss://", "az://", "hdfs://", "http://", "https://")
+_REMOTE_SCHEMES = (
+    "s3://",
+    "s3a://",
+    "gs://",
+    "gcs://",
+    "abfs://",
+    "abfss://",
+    "az://",
+    "hdfs://",
+    "http://",
+    "https://",
+)
 
 
 @dataclass(frozen=True)
@@ -98,7 +108,9 @@ def declared_datasets(items: Iterable[Any], marker: ProvenanceMarker, settings: 
         try:
             ol_dataset = _to_openlineage(item)
         except Exception as error:
-            log.warning("provlineage: cannot translate %r into an OpenLineage dataset (%s); it is not hashed", item, error)
+            log.warning(
+                "provlineage: cannot translate %r into an OpenLineage dataset (%s); it is not hashed", item, error
+            )
             continue
         if ol_dataset is None:
             continue

@@ -16,11 +16,10 @@ from typing import Any
 
 import attr
 
-from provlineage.facets import ENVIRONMENT, HYPERPARAMETERS, METRICS
-
 from airflow_plugin import store
 from airflow_plugin.capture import attempt, environment_facet
 from airflow_plugin.datasets import Identity
+from provlineage.facets import ENVIRONMENT, HYPERPARAMETERS, METRICS
 
 SUCCESS = "success"
 

@@ -20,7 +20,11 @@ log = logging.getLogger("provlineage.airflow")
 def _in_task_process(task_instance: Any) -> bool:
     runner = sys.modules.get("airflow.sdk.execution_time.task_runner")
     runtime_class = getattr(runner, "RuntimeTaskInstance", None)
-    return runtime_class is not None and isinstance(task_instance, runtime_class) and getattr(task_instance, "task", None) is not None
+    return (
+        runtime_class is not None
+        and isinstance(task_instance, runtime_class)
+        and getattr(task_instance, "task", None) is not None
+    )
 
 
 def _guarded(moment: str, task_instance: Any) -> None:

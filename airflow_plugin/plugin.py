@@ -34,7 +34,11 @@ def _listeners() -> list[object]:
 
         return [ProvlineageListener()]
     except Exception as error:  # a plugin that fails to load must not take Airflow down with it
-        log.error("provlineage: the Airflow plugin could not start (%s: %s); tasks run without provenance", type(error).__name__, error)
+        log.error(
+            "provlineage: the Airflow plugin could not start (%s: %s); tasks run without provenance",
+            type(error).__name__,
+            error,
+        )
         return []
 
 

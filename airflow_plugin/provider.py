@@ -40,7 +40,12 @@ def wrap_extract_metadata(original: Any) -> Any:
         from airflow_plugin.capture import attempt
         from airflow_plugin.facets import attach
 
-        return attempt("adding provenance facets to the event", task_instance, lambda: attach(lineage, task_instance, state), lineage)
+        return attempt(
+            "adding provenance facets to the event",
+            task_instance,
+            lambda: attach(lineage, task_instance, state),
+            lineage,
+        )
 
     setattr(extract_metadata, WRAPPED, True)
     return extract_metadata

@@ -24,7 +24,11 @@ def task_words(task_id: str) -> list[str]:
 
 
 def kind_from_task_id(task_id: str, settings: Settings) -> str | None:
-    table = ((TRAINING, settings.training_tasks), (EVALUATION, settings.evaluation_tasks), (INFERENCE, settings.inference_tasks))
+    table = (
+        (TRAINING, settings.training_tasks),
+        (EVALUATION, settings.evaluation_tasks),
+        (INFERENCE, settings.inference_tasks),
+    )
     for word in task_words(task_id):
         for kind, prefixes in table:
             if any(word.startswith(prefix) for prefix in prefixes):

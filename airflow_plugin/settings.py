@@ -131,7 +131,9 @@ def read_settings(conf: Any | None = None) -> Settings:
         try:
             re.compile(values["secret_pattern"])
         except re.error as error:
-            problems.append(f"[{SECTION}] secret_pattern is not a valid regular expression ({error}); using the default")
+            problems.append(
+                f"[{SECTION}] secret_pattern is not a valid regular expression ({error}); using the default"
+            )
             values.pop("secret_pattern")
     for problem in problems:
         log.error("provlineage: %s", problem)

@@ -11,6 +11,7 @@ import pytest
 
 from provlineage.keys import write_key_pair
 
+from conftest_airflow import airflow_home, forked_run, threaded_run  # noqa: F401 - shared Airflow runs
 from conftest_marquez import marquez_server  # noqa: F401 - fixture for the Marquez contract tests
 
 REPO = Path(__file__).resolve().parents[1]

@@ -9,14 +9,9 @@ the edge cases), one with ``[openlineage] execute_in_thread = True``.
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-import shutil
 import subprocess
 import sys
-import textwrap
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +25,10 @@ from provlineage.errors import ConfigError
 from provlineage.keys import Keyring
 from provlineage.verification import verify_files
 
+from conftest_airflow import EDGE_DAG, PREDICT_DAG, TRAIN_DAG, TUTORIAL_DAG, AirflowRun, clean_env
+
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE_DAGS = REPO / "examples" / "dags"
-TRAIN_DAG, PREDICT_DAG, EDGE_DAG, TUTORIAL_DAG = (
-    "provlineage_train_churn",
-    "provlineage_predict_churn",
-    "provlineage_edge_cases",
-    "tutorial_taskflow_api",
-)
 
 
 # --- parts, without running Airflow --------------------------------------------------------------------------
@@ -119,7 +110,11 @@ def test_metrics_accept_a_flat_dict_or_an_explicit_shape() -> None:
     assert flat.metrics == {"accuracy": 0.9, "n": 10}
     assert flat.dataset == {"namespace": "file", "name": "/data/test.csv"}
     shaped = metrics_facet(
-        {"metrics": {"auc": float("nan")}, "dataset": "s3://b/eval.parquet", "slices": [{"name": "eu", "metrics": {"auc": 0.8}}, {"bad": 1}]},
+        {
+            "metrics": {"auc": float("nan")},
+            "dataset": "s3://b/eval.parquet",
+            "slices": [{"name": "eu", "metrics": {"auc": 0.8}}, {"bad": 1}],
+        },
         None,
     )
     assert shaped.metrics == {"auc": "NaN"}
@@ -152,146 +147,17 @@ def test_annotate_adds_facets_to_copies_and_appends_missing_datasets() -> None:
 @pytest.mark.airflow
 def test_plugin_registers_no_listener_when_disabled(tmp_path: Path) -> None:
     code = "from airflow_plugin.plugin import ProvlineagePlugin as P; print(len(P.listeners), P.name)"
-    base = {**_clean_env(tmp_path), "AIRFLOW__OPENLINEAGE__TRANSPORT": '{"type": "console"}'}
+    base = {**clean_env(tmp_path), "AIRFLOW__OPENLINEAGE__TRANSPORT": '{"type": "console"}'}
     enabled = subprocess.run([sys.executable, "-c", code], env=base, capture_output=True, text=True, check=True)
     disabled = subprocess.run(
-        [sys.executable, "-c", code], env={**base, "AIRFLOW__PROVLINEAGE__ENABLED": "False"}, capture_output=True, text=True, check=True
+        [sys.executable, "-c", code],
+        env={**base, "AIRFLOW__PROVLINEAGE__ENABLED": "False"},
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert enabled.stdout.split() == ["1", "provlineage"]
     assert disabled.stdout.split() == ["0", "provlineage"]
-
-
-# --- real Airflow --------------------------------------------------------------------------------------------
-EDGE_CASES = '''
-from __future__ import annotations
-
-import os
-from pathlib import Path
-
-import pendulum
-from airflow.sdk import Asset, dag, task
-
-from airflow_plugin import provenance
-
-OUT = Path(os.environ["PROVLINEAGE_EXAMPLE_DIR"]) / "edge" / "model.pkl"
-
-
-@dag(dag_id="provlineage_edge_cases", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC"), params={"lr": 0.1})
-def edge_cases():
-    @task(inlets=[Asset("file:///nonexistent/provlineage/missing.csv")], outlets=[Asset(f"file://{OUT}")])
-    def train_with_broken_inlet(lr: float = 0.1, db_password: str = "hunter2-secret") -> str:
-        OUT.parent.mkdir(parents=True, exist_ok=True)
-        OUT.write_bytes(b"model bytes")
-        return "trained"
-
-    @task
-    @provenance("training")
-    def crash() -> None:
-        raise RuntimeError("intentional failure for provlineage tests")
-
-    train_with_broken_inlet()
-    crash()
-
-
-edge_cases()
-'''
-
-RUNNER = '''
-import json, sys
-from airflow.dag_processing.dagbag import DagBag
-
-bag = DagBag(dag_folder=sys.argv[1])
-if bag.import_errors:
-    raise SystemExit(f"DAG import errors: {bag.import_errors}")
-results = {}
-for dag_id in sys.argv[2:]:
-    run = bag.dags[dag_id].test()
-    results[dag_id] = {"state": str(run.state), "tasks": {ti.task_id: str(ti.state) for ti in run.get_task_instances()}}
-print("RESULTS " + json.dumps(results))
-'''
-
-
-def _clean_env(home: Path) -> dict[str, str]:
-    keep = {key: os.environ[key] for key in ("PATH", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT") if key in os.environ}
-    return {
-        **keep,
-        "HOME": str(home),
-        "AIRFLOW_HOME": str(home / "airflow"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags"),
-        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
-        "PROVLINEAGE_EXAMPLE_DIR": str(home / "data"),
-        "PROVLINEAGE_CACHE_DIR": str(home / "hash-cache"),
-        "PYTHONUNBUFFERED": "1",
-    }
-
-
-@dataclass
-class AirflowRun:
-    results: dict[str, Any]
-    output: str
-    log: Path
-    events: list[dict[str, Any]]
-
-    def task_events(self, dag_id: str, task_id: str) -> dict[str, dict[str, Any]]:
-        found = [e for e in self.events if e["job"]["name"] == f"{dag_id}.{task_id}"]
-        return {event["eventType"]: event for event in found}
-
-
-@pytest.fixture(scope="session")
-def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A migrated SQLite Airflow home with the example DAGs, an edge-case DAG and an Airflow tutorial DAG."""
-    pytest.importorskip("airflow.providers.openlineage", reason="needs the `airflow` extra")
-    home = tmp_path_factory.mktemp("airflow")
-    dags = home / "dags"
-    dags.mkdir()
-    for source in EXAMPLE_DAGS.glob("*.py"):
-        shutil.copy(source, dags / source.name)
-    (dags / "edge_cases_dag.py").write_text(EDGE_CASES)
-    import airflow.example_dags
-
-    shutil.copy(Path(airflow.example_dags.__file__).parent / "tutorial_taskflow_api.py", dags / "tutorial_taskflow_api.py")
-    (home / "runner.py").write_text(RUNNER)
-    migrate = subprocess.run(
-        [str(Path(sys.executable).parent / "airflow"), "db", "migrate"], env=_clean_env(home), capture_output=True, text=True, timeout=180
-    )
-    assert migrate.returncode == 0, migrate.stderr[-3000:]
-    return home
-
-
-def _run_dags(home: Path, key_dir: Path, name: str, dag_ids: list[str], *, in_thread: bool) -> AirflowRun:
-    log = home / f"{name}.jsonl"
-    transport = {
-        "type": "provlineage.transport.SigningTransport",
-        "private_key": str(key_dir / "private_key.pem"),
-        "state_dir": str(home / f"state-{name}"),
-        "transport": {"type": "provlineage.transport.FileLogTransport", "path": str(log)},
-    }
-    env = {
-        **_clean_env(home),
-        "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(transport),
-        "AIRFLOW__OPENLINEAGE__EXECUTE_IN_THREAD": str(in_thread),
-    }
-    done = subprocess.run(
-        [sys.executable, str(home / "runner.py"), str(home / "dags"), *dag_ids], env=env, capture_output=True, text=True, timeout=240
-    )
-    output = done.stdout + done.stderr
-    assert done.returncode == 0, output[-4000:]
-    results = json.loads(next(line for line in done.stdout.splitlines() if line.startswith("RESULTS "))[8:])
-    events = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
-    return AirflowRun(results, output, log, events)
-
-
-@pytest.fixture(scope="session")
-def forked_run(airflow_home: Path, key_dir: Path) -> AirflowRun:
-    """The provider's default: events built in a forked child of the task process."""
-    return _run_dags(airflow_home, key_dir, "forked", [TRAIN_DAG, PREDICT_DAG, TUTORIAL_DAG, EDGE_DAG], in_thread=False)
-
-
-@pytest.fixture(scope="session")
-def threaded_run(airflow_home: Path, key_dir: Path, forked_run: AirflowRun) -> AirflowRun:
-    """``execute_in_thread``: events built in a thread; the inference DAG reuses the model of the forked run."""
-    return _run_dags(airflow_home, key_dir, "threaded", [PREDICT_DAG, EDGE_DAG], in_thread=True)
 
 
 def _provlineage_keys(facets: dict[str, Any] | None) -> set[str]:
@@ -309,7 +175,9 @@ def keyring(key_dir: Path) -> Iterator[Keyring]:
 
 @pytest.mark.airflow
 @pytest.mark.parametrize("run_name", ["forked_run", "threaded_run"])
-def test_every_event_is_signed_and_the_log_verifies(run_name: str, request: pytest.FixtureRequest, keyring: Keyring) -> None:
+def test_every_event_is_signed_and_the_log_verifies(
+    run_name: str, request: pytest.FixtureRequest, keyring: Keyring
+) -> None:
     run: AirflowRun = request.getfixturevalue(run_name)
     report = verify_files([run.log], keyring)
     assert report.ok, report.to_json()
@@ -320,7 +188,9 @@ def test_every_event_is_signed_and_the_log_verifies(run_name: str, request: pyte
 
 
 @pytest.mark.airflow
-def test_training_dag_records_hashes_hyperparameters_model_and_metrics(forked_run: AirflowRun, airflow_home: Path) -> None:
+def test_training_dag_records_hashes_hyperparameters_model_and_metrics(
+    forked_run: AirflowRun, airflow_home: Path
+) -> None:
     assert forked_run.results[TRAIN_DAG]["state"] == "success"
     data = airflow_home / "data"
     prepare = forked_run.task_events(TRAIN_DAG, "prepare_data")
@@ -356,14 +226,18 @@ def test_training_dag_records_hashes_hyperparameters_model_and_metrics(forked_ru
 
 @pytest.mark.airflow
 @pytest.mark.parametrize("run_name", ["forked_run", "threaded_run"])
-def test_inference_reads_the_model_the_training_dag_wrote(run_name: str, request: pytest.FixtureRequest, forked_run: AirflowRun) -> None:
+def test_inference_reads_the_model_the_training_dag_wrote(
+    run_name: str, request: pytest.FixtureRequest, forked_run: AirflowRun
+) -> None:
     run: AirflowRun = request.getfixturevalue(run_name)
     assert run.results[PREDICT_DAG]["state"] == "success"
     [trained_model] = forked_run.task_events(TRAIN_DAG, "train_model")["COMPLETE"]["outputs"]
     predict = run.task_events(PREDICT_DAG, "predict_churn")
     inputs = {(d["namespace"], d["name"]): d for d in predict["START"]["inputs"]}
     model_input = inputs[(trained_model["namespace"], trained_model["name"])]
-    assert model_input["facets"]["provlineage_model"]["digest"] == trained_model["facets"]["provlineage_model"]["digest"]
+    assert (
+        model_input["facets"]["provlineage_model"]["digest"] == trained_model["facets"]["provlineage_model"]["digest"]
+    )
     [predictions] = predict["COMPLETE"]["outputs"]
     assert predictions["name"].endswith("churn_predictions.csv")
     assert predictions["facets"]["provlineage_datasetHash"]["digest"] == _sha256(Path(predictions["name"]))
@@ -388,7 +262,10 @@ def test_a_dag_without_provlineage_code_runs_unchanged_and_signed(forked_run: Ai
 def test_failures_never_change_a_task_outcome(run_name: str, request: pytest.FixtureRequest) -> None:
     run: AirflowRun = request.getfixturevalue(run_name)
     assert run.results[EDGE_DAG]["tasks"] == {"train_with_broken_inlet": "success", "crash": "failed"}
-    assert "provlineage: hashing inlet file:///nonexistent/provlineage/missing.csv failed for task provlineage_edge_cases.train_with_broken_inlet" in run.output
+    assert (
+        "provlineage: hashing inlet file:///nonexistent/provlineage/missing.csv failed for task provlineage_edge_cases.train_with_broken_inlet"
+        in run.output
+    )
 
     broken = run.task_events(EDGE_DAG, "train_with_broken_inlet")
     [missing] = broken["COMPLETE"]["inputs"]
@@ -413,3 +290,20 @@ def test_events_match_the_openlineage_and_facet_schemas(forked_run: AirflowRun, 
 def test_markers_module_imports_nothing_from_airflow() -> None:
     source = Path(markers.__file__).read_text()
     assert "import airflow" not in source and "from airflow" not in source
+
+
+def test_custom_run_facets_function_reads_the_stored_record() -> None:
+    from types import SimpleNamespace
+
+    from airflow_plugin import store
+    from airflow_plugin.facets import provlineage_run_facets
+    from provlineage.hyperparameters import hyperparameters_facet
+
+    ti = SimpleNamespace(dag_id="d", task_id="train", run_id="r", try_number=1, map_index=-1)
+    record = store.TaskRecord(environment="env-facet", hyperparameters=hyperparameters_facet({"lr": 0.1}), metrics="m")
+    store.put(store.task_key(ti), record)
+    assert provlineage_run_facets(ti, "running") == {
+        "provlineage_environment": "env-facet",
+        "provlineage_hyperparameters": record.hyperparameters,
+    }
+    assert provlineage_run_facets(ti, "success")["provlineage_metrics"] == "m"

@@ -13,7 +13,13 @@ from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
 from openlineage.client.transport import get_default_factory
 from openlineage.client.uuid import generate_new_uuid
 
-from provlineage.checkpoint import apply_checkpoint, build_checkpoint, load_checkpoint, sign_checkpoint, write_checkpoint
+from provlineage.checkpoint import (
+    apply_checkpoint,
+    build_checkpoint,
+    load_checkpoint,
+    sign_checkpoint,
+    write_checkpoint,
+)
 from provlineage.cli import cli
 from provlineage.errors import ProvlineageError
 from provlineage.keys import Keyring, write_key_pair
@@ -67,7 +73,9 @@ def kinds(report: Report) -> list[str]:
 
 
 def checkpoint_of(path: Path, key_dir: Path, out: Path) -> Path:
-    result = CliRunner().invoke(cli, ["checkpoint", str(path), "--out", str(out), "--private-key", str(key_dir / "private_key.pem")])
+    result = CliRunner().invoke(
+        cli, ["checkpoint", str(path), "--out", str(out), "--private-key", str(key_dir / "private_key.pem")]
+    )
     assert result.exit_code == 0, result.output
     return out
 
@@ -97,7 +105,9 @@ def test_truncation_needs_a_checkpoint(log: Path, key_dir: Path, tmp_path: Path)
     checkpoint = checkpoint_of(log, key_dir, tmp_path / "outside" / "checkpoint.json")
     rewrite(log, lambda lines: lines[:4])
     assert verify(log, key_dir).ok  # a shorter chain is still a valid chain ...
-    result = CliRunner().invoke(cli, ["verify", str(log), "--public-key", str(key_dir / "public_key.pem"), "--checkpoint", str(checkpoint)])
+    result = CliRunner().invoke(
+        cli, ["verify", str(log), "--public-key", str(key_dir / "public_key.pem"), "--checkpoint", str(checkpoint)]
+    )
     assert result.exit_code == 1  # ... which the checkpoint exposes
     assert "truncated" in result.output and "events 5..6 were removed" in result.output
     assert "RESULT: FAILED" in result.output
@@ -106,7 +116,9 @@ def test_truncation_needs_a_checkpoint(log: Path, key_dir: Path, tmp_path: Path)
 def test_log_grown_after_the_checkpoint_still_verifies(log: Path, key_dir: Path, tmp_path: Path) -> None:
     checkpoint = checkpoint_of(log, key_dir, tmp_path / "checkpoint.json")
     emit(log, key_dir, tmp_path / "state", range(6, 9))
-    report = apply_checkpoint(verify(log, key_dir), load_checkpoint(checkpoint, Keyring.from_files([key_dir / "public_key.pem"])), logs=[log])
+    report = apply_checkpoint(
+        verify(log, key_dir), load_checkpoint(checkpoint, Keyring.from_files([key_dir / "public_key.pem"])), logs=[log]
+    )
     assert report.ok, report.to_json()["chain"]
 
 
@@ -138,7 +150,9 @@ def test_tampered_or_foreign_checkpoint(log: Path, key_dir: Path, tmp_path: Path
 
     other = write_key_pair(tmp_path / "other", "ecdsa-p256")
     foreign = tmp_path / "foreign.json"
-    write_checkpoint(foreign, sign_checkpoint(build_checkpoint(verify(log, key_dir), [log]), KeySigner.from_file(other.private_key)))
+    write_checkpoint(
+        foreign, sign_checkpoint(build_checkpoint(verify(log, key_dir), [log]), KeySigner.from_file(other.private_key))
+    )
     report = apply_checkpoint(verify(log, key_dir), load_checkpoint(foreign, keyring))
     assert kinds(report) == ["checkpoint-invalid"] and "not among the trusted" in report.chain[0].detail
 
@@ -149,7 +163,14 @@ def test_tampered_or_foreign_checkpoint(log: Path, key_dir: Path, tmp_path: Path
 
 def test_checkpoint_refuses_a_log_that_does_not_verify(log: Path, key_dir: Path, tmp_path: Path) -> None:
     rewrite(log, lambda lines: lines[:2] + lines[3:])
-    arguments = ["checkpoint", str(log), "--out", str(tmp_path / "c.json"), "--private-key", str(key_dir / "private_key.pem")]
+    arguments = [
+        "checkpoint",
+        str(log),
+        "--out",
+        str(tmp_path / "c.json"),
+        "--private-key",
+        str(key_dir / "private_key.pem"),
+    ]
     refused = CliRunner().invoke(cli, arguments)
     assert refused.exit_code != 0 and "does not verify" in str(refused.exception)
     assert not (tmp_path / "c.json").exists()

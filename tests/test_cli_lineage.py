@@ -225,14 +225,8 @@ def test_usage_errors_exit_2(
 
 @pytest.fixture
 def dag_log(request: pytest.FixtureRequest) -> Path:
-    """The example DAGs' signed log, from the Airflow session run of test_airflow_plugin.py (never a second run)."""
-    try:
-        run = request.getfixturevalue("forked_run")
-    except pytest.FixtureLookupError:
-        pytest.skip(
-            "the shared Airflow run (fixture forked_run) is visible only in test_airflow_plugin.py; a conftest plugin shares it"
-        )
-    return Path(run.log)
+    """The example DAGs' signed log, from the session's shared Airflow run (tests/conftest_airflow.py)."""
+    return Path(request.getfixturevalue("forked_run").log)
 
 
 @pytest.mark.airflow

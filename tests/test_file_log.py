@@ -31,7 +31,9 @@ FILE_LOG = "provlineage.transport.FileLogTransport"
 def run_event(index: int, payload_bytes: int = 0) -> RunEvent:
     facets: dict[str, Any] = {}
     if payload_bytes:
-        facets["provlineage_hyperparameters"] = HyperparametersRunFacet(parameters={"blob": "x" * payload_bytes, "index": index})
+        facets["provlineage_hyperparameters"] = HyperparametersRunFacet(
+            parameters={"blob": "x" * payload_bytes, "index": index}
+        )
     return RunEvent(
         eventType=RunState.RUNNING,
         eventTime="2026-03-01T12:00:00Z",
@@ -147,7 +149,9 @@ def test_torn_last_line_is_never_glued_to(tmp_path: Path, key_dir: Path) -> None
 
 
 def test_durability_settings(tmp_path: Path) -> None:
-    always = FileLogTransport(FileLogConfig.from_dict({"path": f"file://{tmp_path}/a/b/events.jsonl", "durability": "always"}))
+    always = FileLogTransport(
+        FileLogConfig.from_dict({"path": f"file://{tmp_path}/a/b/events.jsonl", "durability": "always"})
+    )
     always.emit(run_event(1))
     assert always.path == tmp_path / "a" / "b" / "events.jsonl"
     assert always.close() is True

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
-from lineage_events import SignedLog, inference_run, processing_run, tamper, training_run
 from prov.model import ProvDocument
 
 from provlineage.keys import Keyring
@@ -30,6 +29,8 @@ from provlineage.lineage.render_dot import render_dot
 from provlineage.lineage.render_json import answer_schema, render_json
 from provlineage.lineage.render_prov import build_prov, render_prov
 from provlineage.lineage.render_text import render_text
+
+from lineage_events import SignedLog, inference_run, processing_run, tamper, training_run
 
 
 @dataclass

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import requests
+
 from marquez_server import MarquezContractServer, java_double, marquez_api_view, marquez_stored_json
 
 SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "spec" / "marquez" / "events"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import math
-from decimal import Decimal
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +96,9 @@ transport:
     assert_log_verifies(log, key_dir, 3)
 
 
-def test_environment_variables_with_stray_transports_key(clean_env: pytest.MonkeyPatch, tmp_path: Path, key_dir: Path) -> None:
+def test_environment_variables_with_stray_transports_key(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path, key_dir: Path
+) -> None:
     log = tmp_path / "events.jsonl"
     clean_env.setenv("OPENLINEAGE__TRANSPORT__TYPE", SIGNING)
     clean_env.setenv("OPENLINEAGE__TRANSPORT__PRIVATE_KEY", str(key_dir / "private_key.pem"))
@@ -148,9 +150,15 @@ def test_composite_signs_once_for_file_and_marquez(tmp_path: Path, key_dir: Path
     assert {delivery.target for delivery in transport.deliveries} == {"marquez", "file"}
 
 
-def test_console_transport_and_attribute_access(tmp_path: Path, key_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_console_transport_and_attribute_access(
+    tmp_path: Path, key_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     transport = get_default_factory().create(signing_config(tmp_path, key_dir, {"type": "console"}))
-    event = run_event(parent=parent_run.ParentRunFacet(run=parent_run.Run(runId=str(generate_new_uuid())), job=parent_run.Job("airflow", "dag")))
+    event = run_event(
+        parent=parent_run.ParentRunFacet(
+            run=parent_run.Run(runId=str(generate_new_uuid())), job=parent_run.Job("airflow", "dag")
+        )
+    )
     with caplog.at_level(logging.INFO, logger="openlineage.client.transport.console"):
         signed = transport.emit(event)
     assert isinstance(signed, SignedEvent)
@@ -161,17 +169,23 @@ def test_console_transport_and_attribute_access(tmp_path: Path, key_dir: Path, c
     assert printed["eventTime"] == "2026-03-01T11:00:00.5Z"  # the delivered event is the signed (normalized) view
 
 
-def test_signed_event_is_a_valid_openlineage_event(tmp_path: Path, key_dir: Path, event_validator: Callable[[dict[str, Any]], None]) -> None:
+def test_signed_event_is_a_valid_openlineage_event(
+    tmp_path: Path, key_dir: Path, event_validator: Callable[[dict[str, Any]], None]
+) -> None:
     log = tmp_path / "events.jsonl"
     transport = get_default_factory().create(signing_config(tmp_path, key_dir, {"type": FILE_LOG, "path": str(log)}))
     transport.emit(run_event(provlineage_hyperparameters=HyperparametersRunFacet(parameters={"lr": 0.1})))
     event_validator(json.loads(log.read_text()))
 
 
-def test_values_json_cannot_carry_are_converted_with_one_warning(tmp_path: Path, key_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_values_json_cannot_carry_are_converted_with_one_warning(
+    tmp_path: Path, key_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     log = tmp_path / "events.jsonl"
     transport = get_default_factory().create(signing_config(tmp_path, key_dir, {"type": FILE_LOG, "path": str(log)}))
-    facet = HyperparametersRunFacet(parameters={"loss": math.nan, "limit": math.inf, "rate": Decimal("0.25"), "path": Path("/data")})
+    facet = HyperparametersRunFacet(
+        parameters={"loss": math.nan, "limit": math.inf, "rate": Decimal("0.25"), "path": Path("/data")}
+    )
     with caplog.at_level(logging.WARNING, logger="provlineage"):
         transport.emit(run_event(provlineage_hyperparameters=facet))
     warnings = [r.getMessage() for r in caplog.records if "converted" in r.getMessage()]
@@ -183,7 +197,11 @@ def test_values_json_cannot_carry_are_converted_with_one_warning(tmp_path: Path,
 
 
 def test_missing_private_key_is_one_line_naming_the_key(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    config = {"type": SIGNING, "state_dir": str(tmp_path), "transport": {"type": FILE_LOG, "path": str(tmp_path / "e.jsonl")}}
+    config = {
+        "type": SIGNING,
+        "state_dir": str(tmp_path),
+        "transport": {"type": FILE_LOG, "path": str(tmp_path / "e.jsonl")},
+    }
     with pytest.raises(ConfigError) as raised:
         get_default_factory().create({**config, "strict": True})
     assert "private_key" in str(raised.value) and "\n" not in str(raised.value)
@@ -218,7 +236,9 @@ def test_bad_inner_transport_and_nesting(tmp_path: Path, key_dir: Path) -> None:
         SigningTransport(SigningConfig.from_dict(signing_config(tmp_path, key_dir, {"type": FILE_LOG}, strict=True)))
     with pytest.raises(ConfigError, match="nested"):
         SigningTransport(
-            SigningConfig.from_dict(signing_config(tmp_path, key_dir, signing_config(tmp_path, key_dir, {"type": "console"}), strict=True))
+            SigningConfig.from_dict(
+                signing_config(tmp_path, key_dir, signing_config(tmp_path, key_dir, {"type": "console"}), strict=True)
+            )
         )
     with pytest.raises(ConfigError, match="strict"):
         SigningConfig.from_dict({"strict": "maybe"})
@@ -228,10 +248,93 @@ def test_injected_signer_and_unsigned_file_log(tmp_path: Path, key_dir: Path) ->
     from provlineage.signer import KeySigner
 
     log = tmp_path / "events.jsonl"
-    config = SigningConfig.from_dict({"state_dir": str(tmp_path / "state"), "transport": {"type": FILE_LOG, "path": str(log)}})
+    config = SigningConfig.from_dict(
+        {"state_dir": str(tmp_path / "state"), "transport": {"type": FILE_LOG, "path": str(log)}}
+    )
     transport = SigningTransport(config, signer=KeySigner.from_file(key_dir / "private_key.pem"))
     transport.emit(run_event())
     assert_log_verifies(log, key_dir, 1)
     plain = FileLogTransport(FileLogTransport.config_class.from_dict({"path": str(tmp_path / "plain.jsonl")}))
     plain.emit(run_event())
     assert verify_files([tmp_path / "plain.jsonl"], keyring(key_dir)).counts()["unsigned"] == 1
+
+
+def test_event_dict_equals_serde_to_dict() -> None:
+    """The one-pass conversion gives what Serde.to_dict gives, rule by rule."""
+    import datetime as dt
+    import enum
+    import uuid
+
+    import attr
+    from openlineage.client.event_v2 import InputDataset, OutputDataset
+    from openlineage.client.facet_v2 import job_type_job, nominal_time_run, schema_dataset
+    from openlineage.client.serde import Serde
+
+    from provlineage.facets import DatasetHashDatasetFacet, EnvironmentRunFacet, ManifestEntry
+    from provlineage.transport.event_dict import event_dict
+
+    class Color(enum.Enum):
+        RED = "red"
+        NOTHING = None
+
+    class int64(int):  # the class name Serde recognises numpy integers by
+        pass
+
+    @attr.define
+    class Empty:
+        a: Any = None
+
+    odd = {
+        "when": dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc),
+        "day": dt.date(2026, 1, 2),
+        "id": uuid.UUID(int=7),
+        "color": Color.RED,
+        "nothing": Color.NOTHING,
+        "none": None,
+        "count": int64(3),
+        "items": [1, None, Empty(), {}, {"k": None}, (2, 3), [None]],
+        "nested": {"deeper": {"gone": None, "kept": 0.5}},
+        "pair": (1, "two"),
+    }
+    event = RunEvent(
+        eventType=RunState.FAIL,
+        eventTime="2026-03-01T12:00:00Z",
+        run=Run(
+            runId=str(generate_new_uuid()),
+            facets={
+                "nominalTime": nominal_time_run.NominalTimeRunFacet(nominalStartTime="2026-03-01T11:00:00Z"),
+                "parent": parent_run.ParentRunFacet(
+                    run=parent_run.Run(runId=str(uuid.UUID(int=1))), job=parent_run.Job("a", "b")
+                ),
+                "provlineage_hyperparameters": HyperparametersRunFacet(parameters=odd),
+                "provlineage_environment": EnvironmentRunFacet(
+                    python={"version": "3.11"}, os={}, architecture="x86_64", hostname="h"
+                ),
+            },
+        ),
+        job=Job(
+            namespace="ml", name="train", facets={"jobType": job_type_job.JobTypeJobFacet("BATCH", "PYTHON", "MODEL")}
+        ),
+        producer="https://example.com/tests",
+        inputs=[
+            InputDataset(
+                "file",
+                "/data",
+                facets={
+                    "schema": schema_dataset.SchemaDatasetFacet(
+                        fields=[schema_dataset.SchemaDatasetFacetFields(name="x", type=None)]
+                    ),
+                    "provlineage_datasetHash": DatasetHashDatasetFacet(
+                        algorithm="sha256",
+                        digest="sha256:" + "0" * 64,
+                        size=1,
+                        fileCount=1,
+                        manifest=[ManifestEntry("a", "d", 1)],
+                    ),
+                },
+            )
+        ],
+        outputs=[OutputDataset("file", "/model")],
+    )
+    assert event_dict(event) == Serde.to_dict(event)
+    assert json.dumps(event_dict(event), default=str) == json.dumps(Serde.to_dict(event), default=str)  # same order too

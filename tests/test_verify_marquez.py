@@ -33,7 +33,8 @@ def run_event(index: int) -> RunEvent:
             facets={
                 "nominalTime": nominal_time_run.NominalTimeRunFacet(nominalStartTime="2026-03-01T12:00:00.000+00:00"),
                 "parent": parent_run.ParentRunFacet(
-                    run=parent_run.Run(runId=str(generate_new_uuid())), job=parent_run.Job(namespace="airflow", name="dag")
+                    run=parent_run.Run(runId=str(generate_new_uuid())),
+                    job=parent_run.Job(namespace="airflow", name="dag"),
                 ),
                 "provlineage_hyperparameters": HyperparametersRunFacet(
                     parameters={"lr": 1e-7, "ratio": 100.0, "seed": 12345678901234567890, "step": index}
@@ -50,7 +51,10 @@ def deliver(tmp_path: Path, key_dir: Path, server: Any, count: int, *, file_log:
     if server.token:
         inner["auth"] = {"type": "api_key", "apiKey": server.token}
     if file_log is not None:
-        inner = {"type": "composite", "transports": [inner, {"type": "provlineage.transport.FileLogTransport", "path": str(file_log)}]}
+        inner = {
+            "type": "composite",
+            "transports": [inner, {"type": "provlineage.transport.FileLogTransport", "path": str(file_log)}],
+        }
     transport = get_default_factory().create(
         {
             "type": "provlineage.transport.SigningTransport",
@@ -73,7 +77,9 @@ def kinds(report: Report) -> list[str]:
 
 
 def verify_cli(server: Any, key_dir: Path, *extra: str) -> Any:
-    return CliRunner().invoke(cli, ["verify", "--marquez", server.url, "--public-key", str(key_dir / "public_key.pem"), *extra])
+    return CliRunner().invoke(
+        cli, ["verify", "--marquez", server.url, "--public-key", str(key_dir / "public_key.pem"), *extra]
+    )
 
 
 def test_events_rewritten_by_marquez_verify(tmp_path: Path, key_dir: Path, marquez_server: Any) -> None:
@@ -103,7 +109,9 @@ def test_deleted_event_is_reported(tmp_path: Path, key_dir: Path, marquez_server
     assert result.exit_code == 1 and "gap" in result.output
 
 
-def test_order_of_arrival_does_not_matter_but_moving_an_event_in_time_does(tmp_path: Path, key_dir: Path, marquez_server: Any) -> None:
+def test_order_of_arrival_does_not_matter_but_moving_an_event_in_time_does(
+    tmp_path: Path, key_dir: Path, marquez_server: Any
+) -> None:
     log = tmp_path / "events.jsonl"
     deliver(tmp_path, key_dir, marquez_server, 6, file_log=log)
     lines = log.read_text().splitlines()
@@ -132,7 +140,9 @@ def test_truncation_is_reported_with_a_checkpoint(tmp_path: Path, key_dir: Path,
     log = tmp_path / "events.jsonl"
     deliver(tmp_path, key_dir, marquez_server, 5, file_log=log)
     checkpoint = tmp_path / "checkpoint.json"
-    made = CliRunner().invoke(cli, ["checkpoint", str(log), "--out", str(checkpoint), "--private-key", str(key_dir / "private_key.pem")])
+    made = CliRunner().invoke(
+        cli, ["checkpoint", str(log), "--out", str(checkpoint), "--private-key", str(key_dir / "private_key.pem")]
+    )
     assert made.exit_code == 0, made.output
     marquez_server.delete_event(4)  # the newest event
     assert verify_cli(marquez_server, key_dir).exit_code == 0  # a chain cut at its end still looks whole

@@ -22,7 +22,9 @@ from airflow.sdk import Asset, dag, task
 
 from airflow_plugin import provenance
 
-DATA_DIR = Path(os.environ.get("PROVLINEAGE_EXAMPLE_DIR") or Path(tempfile.gettempdir()) / "provlineage-churn").resolve()
+DATA_DIR = Path(
+    os.environ.get("PROVLINEAGE_EXAMPLE_DIR") or Path(tempfile.gettempdir()) / "provlineage-churn"
+).resolve()
 CHURN_MODEL = Asset(f"file://{DATA_DIR}/models/churn_model.json", group="model")
 BATCH_CSV = Asset(f"file://{DATA_DIR}/batches/customers.csv")
 PREDICTIONS_CSV = Asset(f"file://{DATA_DIR}/predictions/churn_predictions.csv")
@@ -75,7 +77,9 @@ def predict_churn_dag():
             for row in rows:
                 z = model["bias"] + sum(
                     w * (float(row[name]) - mean) / std
-                    for w, name, mean, std in zip(model["weights"], model["features"], model["means"], model["stds"])
+                    for w, name, mean, std in zip(
+                        model["weights"], model["features"], model["means"], model["stds"], strict=True
+                    )
                 )
                 probability = 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
                 churners += probability >= threshold

@@ -28,7 +28,9 @@ from airflow.sdk import Asset, dag, task
 
 from airflow_plugin import provenance
 
-DATA_DIR = Path(os.environ.get("PROVLINEAGE_EXAMPLE_DIR") or Path(tempfile.gettempdir()) / "provlineage-churn").resolve()
+DATA_DIR = Path(
+    os.environ.get("PROVLINEAGE_EXAMPLE_DIR") or Path(tempfile.gettempdir()) / "provlineage-churn"
+).resolve()
 TRAIN_CSV = Asset(f"file://{DATA_DIR}/data/train.csv")
 TEST_CSV = Asset(f"file://{DATA_DIR}/data/test.csv")
 CHURN_MODEL = Asset(f"file://{DATA_DIR}/models/churn_model.json", group="model")
@@ -43,7 +45,13 @@ def customer(rng: random.Random) -> dict[str, float]:
         "support_calls": float(rng.randint(0, 9)),
         "month_to_month": float(rng.random() < 0.55),
     }
-    score = -1.0 - 0.05 * row["tenure_months"] + 0.012 * row["monthly_charges"] + 0.35 * row["support_calls"] + 1.1 * row["month_to_month"]
+    score = (
+        -1.0
+        - 0.05 * row["tenure_months"]
+        + 0.012 * row["monthly_charges"]
+        + 0.35 * row["support_calls"]
+        + 1.1 * row["month_to_month"]
+    )
     row["churned"] = float(rng.random() < 1 / (1 + math.exp(-score)))
     return row
 
@@ -63,7 +71,8 @@ def read_csv(path: Path) -> list[dict[str, float]]:
 
 def predict_proba(model: dict, row: dict[str, float]) -> float:
     z = model["bias"] + sum(
-        w * (row[name] - mean) / std for w, name, mean, std in zip(model["weights"], model["features"], model["means"], model["stds"])
+        w * (row[name] - mean) / std
+        for w, name, mean, std in zip(model["weights"], model["features"], model["means"], model["stds"], strict=True)
     )
     return 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
 
@@ -89,20 +98,33 @@ def train_churn():
 
     @task(inlets=[TRAIN_CSV], outlets=[CHURN_MODEL])
     @provenance("training", model_name="churn-logreg", framework="python-stdlib", model_version="1")
-    def train_model(learning_rate: float, epochs: int, l2: float = 0.001, tracking_api_key: str = "demo-not-a-secret") -> dict:
+    def train_model(
+        learning_rate: float, epochs: int, l2: float = 0.001, tracking_api_key: str = "demo-not-a-secret"
+    ) -> dict:
         rows = read_csv(Path(TRAIN_CSV.uri.removeprefix("file://")))
         means = [sum(r[f] for r in rows) / len(rows) for f in FEATURES]
-        stds = [max(1e-9, math.sqrt(sum((r[f] - m) ** 2 for r in rows) / len(rows))) for f, m in zip(FEATURES, means)]
-        model = {"features": list(FEATURES), "means": means, "stds": stds, "weights": [0.0] * len(FEATURES), "bias": 0.0}
+        stds = [
+            max(1e-9, math.sqrt(sum((r[f] - m) ** 2 for r in rows) / len(rows)))
+            for f, m in zip(FEATURES, means, strict=True)
+        ]
+        model = {
+            "features": list(FEATURES),
+            "means": means,
+            "stds": stds,
+            "weights": [0.0] * len(FEATURES),
+            "bias": 0.0,
+        }
         for _ in range(int(epochs)):
             grad_w, grad_b = [0.0] * len(FEATURES), 0.0
             for row in rows:
                 error = predict_proba(model, row) - row["churned"]
                 grad_b += error
-                for i, (name, mean, std) in enumerate(zip(FEATURES, means, stds)):
+                for i, (name, mean, std) in enumerate(zip(FEATURES, means, stds, strict=True)):
                     grad_w[i] += error * (row[name] - mean) / std
             model["bias"] -= learning_rate * grad_b / len(rows)
-            model["weights"] = [w - learning_rate * (g / len(rows) + l2 * w) for w, g in zip(model["weights"], grad_w)]
+            model["weights"] = [
+                w - learning_rate * (g / len(rows) + l2 * w) for w, g in zip(model["weights"], grad_w, strict=True)
+            ]
         path = Path(CHURN_MODEL.uri.removeprefix("file://"))
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(model, indent=2))
@@ -115,10 +137,12 @@ def train_churn():
         probabilities = [predict_proba(model, row) for row in rows]
         predicted = [p >= 0.5 for p in probabilities]
         actual = [row["churned"] == 1.0 for row in rows]
-        true_pos = sum(p and a for p, a in zip(predicted, actual))
-        log_loss = -sum(math.log(max(1e-12, p if a else 1 - p)) for p, a in zip(probabilities, actual)) / len(rows)
+        true_pos = sum(p and a for p, a in zip(predicted, actual, strict=True))
+        log_loss = -sum(
+            math.log(max(1e-12, p if a else 1 - p)) for p, a in zip(probabilities, actual, strict=True)
+        ) / len(rows)
         return {
-            "accuracy": round(sum(p == a for p, a in zip(predicted, actual)) / len(rows), 4),
+            "accuracy": round(sum(p == a for p, a in zip(predicted, actual, strict=True)) / len(rows), 4),
             "precision": round(true_pos / max(1, sum(predicted)), 4),
             "recall": round(true_pos / max(1, sum(actual)), 4),
             "log_loss": round(log_loss, 4),

@@ -80,5 +80,11 @@ def flush(config: Path | None) -> None:
             line += f", {result.remaining} still spooled ({result.error})"
         remaining += result.remaining
         click.echo(line)
+    for directory, count in transport.orphaned_spools():
+        remaining += count
+        click.echo(
+            f"{directory}: {count} spooled events for a transport that is no longer configured "
+            f"(give that transport its old name again, then flush)"
+        )
     transport.close()
     sys.exit(1 if remaining else 0)

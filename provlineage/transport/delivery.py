@@ -15,6 +15,15 @@ For each event a :class:`Delivery`, holding its spool's lock:
   ``dead-letter.jsonl`` instead of retrying it forever.
 
 ``provlineage flush`` re-sends everything spooled, ignoring the retry interval.
+
+Notes for configuring the inner backends:
+
+* ``http``: its own urllib3 retries (5, with back-off, by default) run while the chain lock is held; since the spool
+  retries anyway, ``retry: {total: 0}`` (or 1) keeps a failing emit short.
+* ``async_http`` reports failures in the background, where no spool sees them: use ``http``.
+* ``kafka`` picks its message key from typed events only; with signed events give ``messageKey`` explicitly.
+* A spool directory is named after the transport's ``name`` (the key under a ``composite`` mapping) or its kind;
+  renaming a transport leaves its spool behind, which ``provlineage flush`` reports.
 """
 
 from __future__ import annotations

@@ -338,6 +338,15 @@ class SigningTransport(Transport):
             raise self._problem
         return [delivery.flush() for delivery in self.deliveries]
 
+    def orphaned_spools(self) -> list[tuple[Path, int]]:
+        """Spool directories with events for a backend that is no longer configured (renamed or removed)."""
+        configured = {delivery.spool.directory for delivery in self.deliveries}
+        try:
+            candidates = [path for path in self.spool_dir.iterdir() if path.is_dir() and path not in configured]
+        except OSError:
+            return []
+        return [(path, count) for path in sorted(candidates) if (count := Spool(path).count())]
+
     def close(self, timeout: float = -1) -> bool:
         return True if self.inner is None else self.inner.close(timeout)
 

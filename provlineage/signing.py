@@ -18,6 +18,7 @@ import base64
 import binascii
 import hashlib
 import json
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
@@ -77,14 +78,27 @@ def digest_of(body: bytes) -> str:
     return "sha256:" + hashlib.sha256(body).hexdigest()
 
 
-def sign_event(
+@dataclass(frozen=True)
+class SignedLine:
+    """A signed event's digest and the exact line to store: the event's canonical JSON, facet included."""
+
+    digest: str
+    text: str
+
+
+# Stands in for the signature facet while the event is serialized once for both the signed body and the line.
+_PLACEHOLDER = f"\ue001provlineage-signature-{secrets.token_hex(8)}"
+_PLACEHOLDER_MEMBER = f'"{SIGNATURE_FACET}":"{_PLACEHOLDER}"'
+
+
+def sign_event_line(
     event: dict[str, Any], signer: Signer, *, chain: ChainLink | None = None, may_hold_nulls: bool = True
-) -> str:
-    """Normalize ``event`` in place to its covered view, add the ``provlineage_signature`` facet, return the digest.
+) -> SignedLine:
+    """Normalize ``event`` in place to its covered view, add the ``provlineage_signature`` facet, return the line.
 
     ``event`` must hold JSON values prepared by :func:`provlineage._internal.canonical.prepare` or ``loads``.  The
     normalization (times as UTC instants, nulls and Marquez-dropped parent-link members removed) changes no meaning;
-    it makes the event equal to what is signed, so :func:`signed_event_text` is the signed bytes plus the facet.
+    it makes the stored event equal to what is signed, so verifiers can check stored lines without re-serializing.
     """
     run = event.get("run")
     if not isinstance(run, dict):
@@ -95,8 +109,17 @@ def sign_event(
     view = project_event(event, may_hold_nulls=may_hold_nulls)
     event.clear()
     event.update(view)
+    facets = event["run"]["facets"]
+    facets[SIGNATURE_FACET] = _PLACEHOLDER
+    text = canonical_bytes(event).decode("utf-8")
+    del facets[SIGNATURE_FACET]
+    split = _split_member(text, text.find(_PLACEHOLDER_MEMBER), len(_PLACEHOLDER_MEMBER))
+    if text.count(_PLACEHOLDER_MEMBER) != 1 or split is None:  # the marker occurs in the data: serialize twice
+        view_text, text = canonical_bytes(event).decode("utf-8"), ""
+    else:
+        view_text = split
     prefix, suffix = _payload_parts(signer.algorithm, signer.key_id, chain)
-    body = prefix + canonical_bytes(view) + suffix
+    body = prefix + view_text.encode("utf-8") + suffix
     digest = digest_of(body)
     try:
         signature = signer.sign(pae(PAYLOAD_TYPE, body))
@@ -119,13 +142,36 @@ def sign_event(
         facet["sequence"] = chain.sequence
         if chain.previous_digest is not None:
             facet["previousDigest"] = chain.previous_digest
-    event["run"]["facets"][SIGNATURE_FACET] = facet
-    return digest
+    facets[SIGNATURE_FACET] = facet
+    if text:
+        text = text.replace(_PLACEHOLDER_MEMBER, f'"{SIGNATURE_FACET}":' + canonical_bytes(facet).decode("utf-8"))
+    else:
+        text = canonical_bytes(event).decode("utf-8")
+    return SignedLine(digest, text)
+
+
+def sign_event(
+    event: dict[str, Any], signer: Signer, *, chain: ChainLink | None = None, may_hold_nulls: bool = True
+) -> str:
+    """:func:`sign_event_line` for callers that need only the digest (``event`` is signed in place)."""
+    return sign_event_line(event, signer, chain=chain, may_hold_nulls=may_hold_nulls).digest
 
 
 def signed_event_text(event: dict[str, Any]) -> str:
     """The line to store for a signed event: its canonical JSON, which verifiers can check without re-serializing."""
     return canonical_bytes(event).decode("utf-8")
+
+
+def _split_member(text: str, start: int, length: int) -> str | None:
+    """``text`` without the object member at ``start`` (``length`` characters) and its separating comma."""
+    if start < 0:
+        return None
+    end = start + length
+    if text[end : end + 1] == ",":
+        return text[:start] + text[end + 1 :]
+    if text[start - 1 : start] == ",":
+        return text[: start - 1] + text[end:]
+    return text[:start] + text[end:]
 
 
 class Status(str, Enum):
@@ -197,11 +243,8 @@ def _split_signature_member(line: str) -> tuple[Any, str] | None:
         facet, end = _DECODER.raw_decode(line, start + len(_SIGNATURE_MEMBER))
     except ValueError:
         return None
-    if line[end : end + 1] == ",":
-        return facet, line[:start] + line[end + 1 :].rstrip()
-    if line[start - 1 : start] == ",":
-        return facet, line[: start - 1] + line[end:].rstrip()
-    return facet, line[:start] + line[end:].rstrip()
+    rest = _split_member(line, start, end - start)
+    return (facet, rest.rstrip()) if rest is not None else None
 
 
 class PendingCheck:

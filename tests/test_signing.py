@@ -228,3 +228,14 @@ def test_event_without_run_facets_is_unsigned_with_a_fix(keyring: Keyring) -> No
 def test_non_event_is_malformed(keyring: Keyring) -> None:
     assert check_event([1, 2], keyring).status is Status.MALFORMED
     assert check_event({"eventType": "START"}, keyring).status is Status.MALFORMED
+
+
+@pytest.mark.parametrize("extra", [{}, {"\U0001f600 key": {"x": 1e-7}}, {"mimic": "provlineage-signature-"}])
+def test_stored_line_is_the_canonical_signed_event(signer: KeySigner, keyring: Keyring, extra: dict[str, Any]) -> None:
+    from provlineage.signing import sign_event_line, signed_event_text
+
+    event = make_event()
+    event["run"]["facets"]["custom"] = {"_producer": "p", "_schemaURL": "s", **extra}
+    line = sign_event_line(event, signer, chain=ChainLink("host/s", 1, None))
+    assert line.text == signed_event_text(event)
+    assert check_event(loads(line.text), keyring).status is Status.VALID

@@ -36,7 +36,6 @@ CANONICALIZATION = "provlineage-jcs/1"
 SIGNATURE_FACET = "provlineage_signature"
 
 _SAFE_INT = 2**53 - 1
-_LONG_DIGITS = re.compile(r"\d{16}")
 _NON_BMP = re.compile("[\U00010000-\U0010ffff]")
 # A per-process random marker: values whose JCS spelling the C encoder cannot produce travel through it as
 # a string and are swapped for their spelling afterwards.  The count check below rules out a collision.
@@ -92,9 +91,7 @@ def loads(text: str | bytes) -> Any:
     """Parse JSON into values ready for :func:`canonical_bytes` (raises ``ValueError`` on bad JSON)."""
     if isinstance(text, bytes):
         text = text.decode("utf-8")
-    if _LONG_DIGITS.search(text):
-        return json.loads(text, parse_float=_jcs_float, parse_int=_jcs_int, parse_constant=_reject_constant)
-    return json.loads(text, parse_float=_jcs_float, parse_constant=_reject_constant)
+    return json.loads(text, parse_float=_jcs_float, parse_int=_jcs_int, parse_constant=_reject_constant)
 
 
 def prepare(value: Any) -> Any:
@@ -132,7 +129,7 @@ def canonical_bytes(value: Any) -> bytes:
         )
     except (TypeError, ValueError) as error:
         raise CanonicalizationError(f"value cannot be canonicalized ({error})", "pass JSON values only") from error
-    if _NON_BMP.search(text):
+    if not text.isascii() and _NON_BMP.search(text):
         return _canonical_via_rfc8785(value)
     if marks or _MARK in text:
         text, replaced = _MARKED.subn(lambda m: m.group(1), text)

@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from openlineage.client.serde import Serde
 
@@ -98,14 +98,14 @@ def legacy_verifier_loop(path: Path, public_key: rsa.RSAPublicKey) -> int:
                     LEGACY_PSS,
                     hashes.SHA256(),
                 )
-            except Exception:  # noqa: BLE001 - the old loop counts failures
+            except Exception:
                 continue
             record = json.loads(envelope["signed_data"])
             valid += record.get("schema_version") == envelope["schema_version"]
     return valid
 
 
-def timed(function, *args, **kwargs) -> float:  # noqa: ANN001, ANN003
+def timed(function, *args, **kwargs) -> float:
     start = time.perf_counter()
     function(*args, **kwargs)
     return time.perf_counter() - start
@@ -157,7 +157,9 @@ def main() -> None:
                 for _ in range(max(1, args.repeat // 2))
             )
             old_rate, our_rate = args.events / statistics.median(old), args.events / statistics.median(ours)
-            rows.append((algorithm, line_size, old_rate, our_rate, args.events / single, args.events / every, args.events / cli))
+            rows.append(
+                (algorithm, line_size, old_rate, our_rate, args.events / single, args.events / every, args.events / cli)
+            )
         print(
             f"{args.events} records; old tool: RSA-PSS-2048 envelopes (~{legacy_log.stat().st_size // args.events} B/line)"
         )

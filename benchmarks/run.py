@@ -29,7 +29,9 @@ def main() -> int:
         wanted = {f"bench_{name}.py" for name in args.names}
         unknown = wanted - {script.name for script in scripts}
         if unknown:
-            parser.error(f"no such benchmark: {', '.join(sorted(unknown))}; have {', '.join(s.stem[6:] for s in scripts)}")
+            parser.error(
+                f"no such benchmark: {', '.join(sorted(unknown))}; have {', '.join(s.stem[6:] for s in scripts)}"
+            )
         scripts = [script for script in scripts if script.name in wanted]
     failed = 0
     for script in scripts:

@@ -192,9 +192,7 @@ def _collect(allowlist: tuple[str, ...], include_distributions: bool, cwd: str |
         distributionsDigest=distributions_digest(distributions) if distributions is not None else None,
         git=_safely("git", lambda: _git_info(git_procs, deadline), None),
         containerImage=_safely("container image", _container_image, None),
-        environmentVariables=_safely(
-            "environment variables", lambda: _environment_variables(allowlist), None
-        ),
+        environmentVariables=_safely("environment variables", lambda: _environment_variables(allowlist), None),
     )
     log.debug("Collected the environment in %.1f ms", (time.perf_counter() - started) * 1000)
     return facet
@@ -378,9 +376,7 @@ def _start_git(cwd: str) -> dict[str, subprocess.Popen[str] | None] | None:
     return {name: _start([git, *args], cwd=cwd) for name, args in commands.items()}
 
 
-def _git_info(
-    procs: dict[str, subprocess.Popen[str] | None] | None, deadline: float
-) -> dict[str, Any] | None:
+def _git_info(procs: dict[str, subprocess.Popen[str] | None] | None, deadline: float) -> dict[str, Any] | None:
     if procs is None:
         return None
     out = {name: _finish(proc, deadline) for name, proc in procs.items()}
@@ -453,9 +449,7 @@ def _nvidia_proc_gpus() -> list[dict[str, Any]]:
     for information in sorted(root.glob("gpus/*/information")):
         fields = dict(
             (key.strip(), value.strip())
-            for key, _, value in (
-                line.partition(":") for line in information.read_text(errors="replace").splitlines()
-            )
+            for key, _, value in (line.partition(":") for line in information.read_text(errors="replace").splitlines())
         )
         gpu: dict[str, Any] = {"vendor": "nvidia", "name": fields.get("Model", "unknown")}
         if driver:

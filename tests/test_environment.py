@@ -191,9 +191,7 @@ def test_nvidia_smi_output_is_parsed() -> None:
 
 def _git(repo: Path, *args: str) -> str:
     command = ["git", "-c", "user.name=Test", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"]
-    return subprocess.run(
-        [*command, *args], cwd=repo, check=True, capture_output=True, text=True
-    ).stdout.strip()
+    return subprocess.run([*command, *args], cwd=repo, check=True, capture_output=True, text=True).stdout.strip()
 
 
 @pytest.fixture

@@ -63,7 +63,9 @@ def test_tampered_middle_event_fails_and_neighbours_stay_valid(tmp_path: Path, k
     assert not report.ok
 
 
-def test_corrupted_signature_of_a_chained_record_needs_every_signature(tmp_path: Path, key_dir: Path, keyring: Keyring) -> None:
+def test_corrupted_signature_of_a_chained_record_needs_every_signature(
+    tmp_path: Path, key_dir: Path, keyring: Keyring
+) -> None:
     """The content is proven by the successor's signed link; only --every-signature checks each record's own."""
     events = signed_events(key_dir, 5)
     events[1]["run"]["facets"]["provlineage_signature"]["signature"] = "A" * 88

@@ -481,3 +481,20 @@ def test_file_uris_and_unknown_schemes(tmp_path: Path) -> None:
     assert hash_uri(str(tmp_path), NO_CACHE) == hash_path(tmp_path, NO_CACHE)
     with pytest.raises(HashingError, match="Protocol not known"):
         hash_uri("nosuchscheme://bucket/key")
+
+
+def test_undecodable_file_names_still_make_a_signable_facet(tmp_path: Path) -> None:
+    import os
+
+    from openlineage.client.serde import Serde
+
+    from provlineage._internal.canonical import canonical_bytes, prepare
+
+    directory = tmp_path / "odd"
+    directory.mkdir()
+    (directory / os.fsdecode(b"caf\xe9.csv")).write_bytes(b"latin-1 name")
+    facet = Serde.to_dict(hash_path(directory, HashOptions(use_cache=False)).to_facet())
+    assert facet["manifest"][0]["path"] == "caf\\xe9.csv"
+    assert canonical_bytes(prepare(facet))
+    recorded = facet
+    assert diff_against_facet(recorded, hash_path(directory, HashOptions(use_cache=False))).unchanged

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from provlineage.errors import HashingError
-from provlineage.hashing.digest import DatasetDigest, path_sort_key, uri_basename
+from provlineage.hashing.digest import DatasetDigest, path_sort_key, printable_path, uri_basename
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def diff_against_facet(recorded: Mapping[str, Any], current: DatasetDigest) -> D
     if current.root_digest_method is None:
         after = {current.name: current.digest}
     else:
-        after = {entry.path: entry.digest for entry in current.manifest}
+        after = {printable_path(entry.path): entry.digest for entry in current.manifest}
 
     if omitted:  # only the sorted prefix the facet kept can be compared
         horizon = max((path_sort_key(path) for path in before), default=None)

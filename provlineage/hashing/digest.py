@@ -119,7 +119,7 @@ class DatasetDigest:
         omitted: int | None = None
         if self.root_digest_method is not None:
             kept = self.manifest[:manifest_limit]
-            manifest = [ManifestEntry(path=e.path, digest=e.digest, size=e.size) for e in kept]
+            manifest = [ManifestEntry(path=printable_path(e.path), digest=e.digest, size=e.size) for e in kept]
             omitted = len(self.manifest) - len(kept)
         return DatasetHashDatasetFacet(
             algorithm=self.algorithm,
@@ -130,5 +130,16 @@ class DatasetDigest:
             manifest=manifest,
             manifestOmitted=omitted,
             rootDigestMethod=self.root_digest_method,
-            uri=self.uri or None,
+            uri=printable_path(self.uri) or None,
         )
+
+
+def printable_path(path: str) -> str:
+    """A path as JSON can carry it: bytes that are not UTF-8 (kept by the OS as lone surrogates) become ``\\xNN``.
+
+    Only the facet's text changes; the root digest is computed over the original bytes.  Without this, one
+    undecodable file name would make the whole event impossible to canonicalize, and so to sign.
+    """
+    if path.isascii():
+        return path
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")

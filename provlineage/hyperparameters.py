@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from provlineage._internal.jsonsafe import Conversions, to_json_safe
+from provlineage.errors import ConfigError
 from provlineage.facets import HyperparametersRunFacet
 
 DEFAULT_SECRET_PATTERN = (
@@ -23,7 +24,13 @@ REDACTED = "***"
 
 def secret_matcher(pattern: str | None = None) -> re.Pattern[str]:
     pattern = pattern or os.environ.get("PROVLINEAGE_SECRET_PATTERN") or DEFAULT_SECRET_PATTERN
-    return re.compile(pattern, re.IGNORECASE)
+    try:
+        return re.compile(pattern, re.IGNORECASE)
+    except re.error as error:
+        raise ConfigError(
+            f"secret pattern {pattern!r} is not a regular expression ({error})",
+            "fix secret_pattern= or PROVLINEAGE_SECRET_PATTERN (Python re syntax), or unset it for the default",
+        ) from None
 
 
 def redact(parameters: Any, matcher: re.Pattern[str], path: str = "", redacted: list[str] | None = None) -> Any:

@@ -206,7 +206,7 @@ class InferenceRecorder:
             id_json = record_id
         else:
             record_id = str(id)
-            id_json = json.dumps(record_id, ensure_ascii=False)[1:-1]
+            id_json = canonical_json(record_id).decode("utf-8")[1:-1]  # JCS escaping; a lone surrogate is refused
         input_digest = hashlib.sha256(canonical_input).hexdigest()
         output_digest = hashlib.sha256(canonical_output).hexdigest()
         stamp = _now()

@@ -67,7 +67,7 @@ from openlineage.client.uuid import generate_new_uuid
 from provlineage import facets as pf
 from provlineage._internal.jsonsafe import to_json_safe
 from provlineage.errors import ConfigError, DeliveryError, HashingError, ProvlineageError
-from provlineage.hyperparameters import hyperparameters_facet
+from provlineage.hyperparameters import hyperparameters_facet, secret_matcher
 from provlineage.inference import InferenceRecorder, Sealed, default_log_path
 from provlineage.naming import dataset_identity
 
@@ -205,6 +205,12 @@ class Run:
             return False
         return True
 
+    def _is_mapping(self, what: str, value: Any) -> bool:
+        if isinstance(value, Mapping):
+            return True
+        self._failed(ConfigError(f"{what} got a {type(value).__name__}, not a mapping", "pass a dict of name -> value"))
+        return False
+
     # --- datasets and models --------------------------------------------------------------------------------
     def _hash(self, path_or_uri: str | os.PathLike[str]) -> Any:
         from provlineage.hashing import hash_uri
@@ -306,13 +312,16 @@ class Run:
         ``conversions``); keys matching the secret pattern (``PROVLINEAGE_SECRET_PATTERN`` or ``track(...,
         secret_pattern=)``) are stored as ``"***"`` and listed in ``redactedKeys``.
         """
-        if not self._usable("log_hyperparameters"):
+        if not self._usable("log_hyperparameters") or not self._is_mapping("log_hyperparameters", mapping):
             return
-        with self._lock:
-            self._hyperparameters.update(mapping)
-            self._hyperparameters_facet = hyperparameters_facet(
-                self._hyperparameters, secret_pattern=self._tracker.secret_pattern
-            )
+        try:  # a bad PROVLINEAGE_SECRET_PATTERN records nothing, never unredacted values
+            with self._lock:
+                self._hyperparameters.update(mapping)
+                self._hyperparameters_facet = hyperparameters_facet(
+                    self._hyperparameters, secret_pattern=self._tracker.secret_pattern
+                )
+        except ProvlineageError as error:
+            self._failed(error)
 
     def log_metrics(
         self, mapping: Mapping[str, Any], *, dataset: str | os.PathLike[str] | DatasetRef | None = None
@@ -322,7 +331,7 @@ class Run:
         Metrics without ``dataset`` go to ``metrics``; metrics of a dataset go to a slice named after it.  When all
         metrics are of one dataset, the facet holds them directly with ``dataset`` set and no slices.
         """
-        if not self._usable("log_metrics"):
+        if not self._usable("log_metrics") or not self._is_mapping("log_metrics", mapping):
             return
         values = to_json_safe(dict(mapping))
         with self._lock:
@@ -550,11 +559,12 @@ class Run:
             else RunState.FAIL
         )
         try:
-            self._seal_inferences(state.value)
-            self.ended = True
-            self._emit(state, error if state is RunState.FAIL else None)
+            try:  # strict mode raises a seal failure, but only after the terminal event (with the root) is sent
+                self._seal_inferences(state.value)
+            finally:
+                self.ended = True
+                self._emit(state, error if state is RunState.FAIL else None)
         finally:
-            self.ended = True
             if self._owns_client and self._client is not None:
                 try:
                     self._client.close(timeout=30.0)
@@ -582,6 +592,8 @@ class _Tracker:
         self.inference_log: str | os.PathLike[str] | None = settings.pop("inference_log")
         self.retain_payloads: bool = settings.pop("retain_payloads")
         self.secret_pattern: str | None = settings.pop("secret_pattern")
+        if self.secret_pattern is not None:
+            secret_matcher(self.secret_pattern)  # a bad pattern is a ConfigError here, not in the job's body
         self.hash_options: Any = settings.pop("hash_options")
         self.manifest_limit: int = settings.pop("manifest_limit")
         self.environment: bool = settings.pop("environment")

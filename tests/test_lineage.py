@@ -333,6 +333,20 @@ def test_edited_inference_log_fails_the_inclusion_proof(demo: Demo) -> None:
     assert "inclusion proof DOES NOT MATCH" in render_text(answer)
 
 
+def test_a_copy_whose_proof_verifies_wins_over_an_edited_log(demo: Demo, tmp_path: Path) -> None:
+    target = demo.inference_ids[1]
+    pristine = tmp_path / "moved.inferences.jsonl"
+    pristine.write_bytes(demo.inferences.read_bytes())
+    text = demo.inferences.read_text().replace(
+        '"index":1,"inputDigest":"sha256:', '"index":1,"inputDigest":"sha256:0', 1
+    )
+    demo.inferences.write_text(text)  # the log the run's facet names is searched first, and fails the proof
+    answer = ask_inference(demo.lineage(), target, [str(pristine)])
+    assert answer.body.inference.proof_verified
+    assert answer.body.inference.log == str(pristine)
+    assert not answer.problems
+
+
 def test_unknown_inference_names_the_logs_searched(demo: Demo) -> None:
     with pytest.raises(
         LineageNotFound,

@@ -200,6 +200,27 @@ def test_secret_pattern_is_configurable(events: Events, monkeypatch: pytest.Monk
     }
 
 
+def test_a_bad_secret_pattern_is_one_clear_error_and_never_leaks_values(
+    events: Events, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    with pytest.raises(
+        ConfigError, match=r"secret pattern '\(' is not a regular expression.*PROVLINEAGE_SECRET_PATTERN"
+    ):
+        provlineage.track("job", kind="training", client=events.client, secret_pattern="(")
+    monkeypatch.setenv("PROVLINEAGE_SECRET_PATTERN", "[unclosed")
+    with (
+        caplog.at_level(logging.ERROR, logger="provlineage.tracking"),
+        provlineage.track("job", kind="training", client=events.client) as run,
+    ):
+        run.log_hyperparameters({"api_key": "sk-123"})
+        after = "the body kept running"
+    assert after and events.last()["eventType"] == "COMPLETE"
+    assert "provlineage_hyperparameters" not in events.last()["run"]["facets"]
+    assert "sk-123" not in events.path.read_text()
+    (error,) = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert "'[unclosed' is not a regular expression" in error and "\n" not in error
+
+
 def test_an_unreadable_dataset_is_logged_and_the_job_goes_on(
     tmp_path: Path, events: Events, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -315,6 +336,38 @@ def test_inferences_are_committed_to_by_the_terminal_event(tmp_path: Path, event
     assert run.log_inference({"late": 1}, {}) is None  # after the run: logged, not recorded
 
 
+def test_an_inference_id_json_cannot_carry_is_refused_and_the_job_goes_on(
+    tmp_path: Path, events: Events, caplog: pytest.LogCaptureFixture
+) -> None:
+    log_path = tmp_path / "inferences.jsonl"
+    with (
+        caplog.at_level(logging.ERROR, logger="provlineage.tracking"),
+        provlineage.track("p", kind="inference", client=events.client, inference_log=log_path) as run,
+    ):
+        assert run.log_inference({"x": 1}, {"y": 2}, id="bad-\ud800") is None
+        good = run.log_inference({"x": 1}, {"y": 2}, id='quote"and\ttab')
+    assert good == 'quote"and\ttab' and run.inference_count == 1
+    assert any("lone UTF-16 surrogate" in r.getMessage() for r in caplog.records)
+    proof = prove_inference(log_path, good)
+    assert verify_inclusion(proof, events.last()["run"]["facets"]["provlineage_inference"]["merkleRoot"])
+
+
+def test_an_unwritable_inference_log_still_sends_the_terminal_event_in_strict_mode(
+    tmp_path: Path, events: Events
+) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the log's directory should be")
+    with (
+        pytest.raises(DeliveryError, match=r"cannot write inference log .*not-a-dir.*check the directory"),
+        provlineage.track(
+            "p", kind="inference", client=events.client, inference_log=blocker / "inf.jsonl", strict=True
+        ) as run,
+    ):
+        run.log_inference({"x": 1}, {"y": 2})
+    assert events.types() == ["START", "COMPLETE"]
+    assert events.last()["run"]["facets"]["provlineage_inference"]["count"] == 1
+
+
 def test_payloads_are_kept_only_when_asked(tmp_path: Path, events: Events) -> None:
     log_path = tmp_path / "custom.jsonl"
     with provlineage.track(
@@ -402,3 +455,23 @@ def test_misuse_is_reported_at_once(events: Events) -> None:
             run.log_dataset("x.csv", role="both")
         with pytest.raises(ConfigError, match="already active"):
             tracker.__enter__()
+
+
+def test_a_non_mapping_is_logged_and_the_job_goes_on_unless_strict(
+    events: Events, caplog: pytest.LogCaptureFixture
+) -> None:
+    with (
+        caplog.at_level(logging.ERROR, logger="provlineage.tracking"),
+        provlineage.track("job", kind="training", client=events.client) as run,
+    ):
+        run.log_hyperparameters([("lr", 0.1)])  # type: ignore[arg-type]
+        run.log_metrics(0.93)  # type: ignore[arg-type]
+    messages = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert any("log_hyperparameters got a list, not a mapping" in m for m in messages)
+    assert any("log_metrics got a float, not a mapping" in m for m in messages)
+    assert events.last()["eventType"] == "COMPLETE"
+    with (
+        provlineage.track("job", kind="training", client=events.client, strict=True) as run,
+        pytest.raises(ConfigError, match="pass a dict"),
+    ):
+        run.log_metrics(0.93)  # type: ignore[arg-type]

@@ -59,6 +59,7 @@ def locate_inference(lineage: Lineage, inference_id: str, extra_logs: list[str] 
     )
     problems: list[str] = []
     searched: set[str] = set()
+    unproven: LocatedInference | None = None  # found, but its proof fails: kept only if no copy proves it
     for run in runs:
         facet = run.facet(pf.INFERENCE) or {}
         for log in _candidate_logs(lineage, run, extra):
@@ -76,7 +77,12 @@ def locate_inference(lineage: Lineage, inference_id: str, extra_logs: list[str] 
                 and facet.get("count") == proof.tree_size
                 and verify_inclusion(proof, root)
             )
-            return LocatedInference(run, str(log), proof.to_json(), dict(proof.record), bool(verified))
+            located = LocatedInference(run, str(log), proof.to_json(), dict(proof.record), bool(verified))
+            if verified:
+                return located
+            unproven = unproven or located
+    if unproven is not None:
+        return unproven
     for log in extra:  # the id may be in a log whose run did not verify: say so rather than "not found"
         try:
             proof = prove_inference(log, inference_id)

@@ -98,10 +98,16 @@ def sign_checkpoint(payload: dict[str, Any], signer: Signer) -> dict[str, Any]:
 
 def write_checkpoint(path: Path, document: dict[str, Any]) -> None:
     """Write atomically (a reader never sees half a checkpoint)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(temporary, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as error:
+        raise ProvlineageError(
+            f"checkpoint file {path} cannot be written ({error.strerror or error})",
+            "choose an --out path in a writable directory",
+        ) from None
 
 
 def _signature_problem(document: dict[str, Any], payload: Any, keyring: Keyring) -> str | None:

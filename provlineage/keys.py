@@ -87,14 +87,20 @@ def write_key_pair(
     public_pem = private_key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    if force:
-        for path in existing:
-            path.unlink()
-    fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(private_pem)
-    public_path.write_bytes(public_pem)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        if force:
+            for path in existing:
+                path.unlink()
+        fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(private_pem)
+        public_path.write_bytes(public_pem)
+    except OSError as error:
+        raise KeyLoadError(
+            f"key pair cannot be written to {out_dir} ({error.strerror or error})",
+            "choose an --out-dir that is (or can be created as) a writable directory",
+        ) from None
     return KeyPairPaths(private_path, public_path, key_id(private_key.public_key()))
 
 
@@ -116,6 +122,10 @@ def _read_pem(path: Path, role: str) -> bytes:
     except FileNotFoundError:
         raise KeyLoadError(
             f"{role} key file {path} does not exist", "check the path, or create a key pair with `provlineage keygen`"
+        ) from None
+    except IsADirectoryError:
+        raise KeyLoadError(
+            f"{role} key file {path} is a directory", f"pass the PEM file inside it, e.g. {path / f'{role}_key.pem'}"
         ) from None
     except OSError as error:
         raise KeyLoadError(

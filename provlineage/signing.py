@@ -234,14 +234,19 @@ _SIGNATURE_MEMBER = f'"{SIGNATURE_FACET}":'
 _DECODER = json.JSONDecoder()
 
 
-def _split_signature_member(line: str) -> tuple[Any, str] | None:
-    """``(signature facet, line without the member)`` when the line holds exactly one signature member."""
+def _split_signature_member(line: str, *, in_run_facets: bool = False) -> tuple[Any, str] | None:
+    """``(signature facet, line without the member)`` when the line holds exactly one signature member.
+
+    ``in_run_facets``: only when that member is provably in the top-level ``run.facets`` (see :func:`_in_run_facets`).
+    """
     if line.count(_SIGNATURE_MEMBER) != 1:
         return None
     start = line.index(_SIGNATURE_MEMBER)
     try:
         facet, end = _DECODER.raw_decode(line, start + len(_SIGNATURE_MEMBER))
     except ValueError:
+        return None
+    if in_run_facets and not _in_run_facets(line, start, end):
         return None
     rest = _split_member(line, start, end - start)
     return (facet, rest.rstrip()) if rest is not None else None
@@ -376,9 +381,51 @@ def _inspect_facet(facet: Any, keyring: Keyring) -> EventCheck | tuple[EventChec
     return result, key, algorithm, signature
 
 
+_RUN_FACETS = '"run":{"facets":{'
+_NOT_STRUCTURE = bytes(set(range(256)) - set(b'"{}[]'))
+
+
+def _unmatched_brackets(segment: str) -> bytes | None:
+    """The brackets of a JSON text segment (starting outside a string) left open or closed beyond it.
+
+    ``None`` when a string in it holds a bracket (rare; the caller then does not decide).  Assumes the segment has
+    no escapes, so every quote delimits a string: keep only quotes and brackets, drop the strings (now ``""``),
+    then drop matched pairs.  All of it runs in C: this is on the path taken for every record of a log.
+    """
+    structure = segment.encode("utf-8", "surrogatepass").translate(None, _NOT_STRUCTURE).replace(b'""', b"")
+    if b'"' in structure:
+        return None
+    while True:
+        reduced = structure.replace(b"{}", b"").replace(b"[]", b"")
+        if reduced == structure:
+            return reduced
+        structure = reduced
+
+
+def _in_run_facets(line: str, start: int, end: int) -> bool:
+    """Whether the member at ``line[start:end]`` sits between two members of the top-level ``run.facets`` object.
+
+    Cutting the member's text out proves nothing on its own: spliced into a string, between the two halves of a
+    ``\\"`` escape or into another object, it leaves the signed text behind while the line is not JSON or means
+    something else.  This proves its place without parsing the line (the point of the quick path); ``False`` sends
+    the line to the full check, which parses it.
+    """
+    if "\\" in line:
+        return False  # quotes may be escaped: such lines take the full path
+    after = line[end : end + 2]
+    if (after != ',"' and after[:1] != "}") or line[start - 1 : start] not in ("{", ","):
+        return False  # not where an object member starts and ends
+    run = line.rfind(_RUN_FACETS, 0, start)
+    if run < 0:
+        return False
+    # an odd number of quotes before "run" or the member (they would be inside a string) leaves one in the
+    # structure, which _unmatched_brackets answers with None
+    return _unmatched_brackets(line[:run]) == b"{" and _unmatched_brackets(line[run + len(_RUN_FACETS) : start]) == b""
+
+
 def inspect_signed_line(line: str, keyring: Keyring) -> PendingCheck | None:
     """A quick check of a stored line without parsing the event; ``None`` when the line needs a full inspection."""
-    split = _split_signature_member(line)
+    split = _split_signature_member(line, in_run_facets=True)
     if split is None:
         return None
     facet, view_text = split

@@ -124,6 +124,9 @@ def test_fast_path_equals_rfc8785(value: object) -> None:
         ("2025-12-31T23:30:00.000000001-01:00", "2026-01-01T00:30:00.000000001Z"),
         ("2026-01-01T00:00:00Z[UTC]", "2026-01-01T00:00:00Z"),
         ("not a time", "not a time"),
+        # outside what datetime can hold once shifted to UTC: the spelling itself is signed
+        ("0001-01-01T00:00:00+01:00", "0001-01-01T00:00:00+01:00"),
+        ("9999-12-31T23:30:00-01:00", "9999-12-31T23:30:00-01:00"),
     ],
 )
 def test_instants(spelling: str, instant: str) -> None:

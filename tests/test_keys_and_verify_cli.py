@@ -135,6 +135,7 @@ def test_verify_names_each_failure_with_its_line(tmp_path: Path, key_dir: Path) 
         ("missing-key", "public key file .*missing.pem does not exist.*provlineage keygen"),
         ("private-key", "holds a private key where a public key is needed"),
         ("missing-log", "log file .*nope.jsonl does not exist"),
+        ("key-directory", "public key file .* is a directory. pass the PEM file inside it"),
     ],
 )
 def test_verify_bad_input_one_line(tmp_path: Path, key_dir: Path, case: str, expected: str) -> None:
@@ -142,11 +143,43 @@ def test_verify_bad_input_one_line(tmp_path: Path, key_dir: Path, case: str, exp
 
     log = tmp_path / "events.jsonl"
     write_log(log, key_dir, 1)
-    key = {"missing-key": str(tmp_path / "missing.pem"), "private-key": str(key_dir / "private_key.pem")}.get(
-        case, str(key_dir / "public_key.pem")
-    )
+    key = {
+        "missing-key": str(tmp_path / "missing.pem"),
+        "private-key": str(key_dir / "private_key.pem"),
+        "key-directory": str(key_dir),
+    }.get(case, str(key_dir / "public_key.pem"))
     target = str(tmp_path / "nope.jsonl") if case == "missing-log" else str(log)
     assert re.search(expected, one_line_error(run("verify", target, "--public-key", key)))
+
+
+def test_unwritable_output_paths_are_one_line_errors(tmp_path: Path, key_dir: Path) -> None:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    keygen = one_line_error(run("keygen", "--out-dir", str(a_file / "keys")))
+    assert f"key pair cannot be written to {a_file / 'keys'}" in keygen and "--out-dir" in keygen
+    log = tmp_path / "events.jsonl"
+    write_log(log, key_dir, 1)
+    out = a_file / "checkpoint.json"
+    checkpoint = one_line_error(
+        run("checkpoint", str(log), "--out", str(out), "--private-key", str(key_dir / "private_key.pem"))
+    )
+    assert f"checkpoint file {out} cannot be written" in checkpoint and "--out" in checkpoint
+
+
+@pytest.mark.parametrize(
+    ("transport", "expected"),
+    [("type: no_such_module.Transport", "ImportError"), ("type: http", "`url` key not passed")],
+)
+def test_flush_with_a_transport_that_cannot_be_built(tmp_path: Path, transport: str, expected: str) -> None:
+    config = tmp_path / "openlineage.yml"
+    config.write_text(f"transport:\n  {transport}\n")
+    result = run("flush", "--config", str(config))
+    assert result.returncode == 2
+    # openlineage-python logs its own warning about a failed import first; ours is the one error line
+    (error,) = [line for line in result.stderr.splitlines() if line.startswith("provlineage: error:")]
+    assert "Traceback" not in result.stderr
+    assert f"the transport in config file {config} cannot be built" in error and expected in error
+    assert "fix its `transport` section" in error
 
 
 def test_verify_usage_error_exits_2(key_dir: Path) -> None:

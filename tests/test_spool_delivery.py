@@ -174,3 +174,17 @@ def test_bearer_token(tmp_path: Path, key_dir: Path, marquez_server: Any) -> Non
     bad.emit(run_event(1))
     (dead,) = [json.loads(line) for line in bad.deliveries[0].spool.dead_letter_path.read_text().splitlines()]
     assert dead["status"] == 401 and "Credentials are required" in dead["reason"]
+
+
+def test_damaged_spool_file_is_set_aside_and_does_not_block_delivery(tmp_path: Path, key_dir: Path) -> None:
+    log = tmp_path / "events.jsonl"
+    transport = build(signing(tmp_path, key_dir, {"type": "provlineage.transport.FileLogTransport", "path": str(log)}))
+    spool = transport.deliveries[0].spool
+    spool.directory.mkdir(parents=True)
+    (spool.directory / "0000000000000001.json").write_bytes(b'{"run": {"runId": "x"')  # e.g. a disk error
+    assert transport.emit(run_event(1)) is not None
+    assert [json.loads(line)["job"]["name"] for line in log.read_text().splitlines()] == ["step-1"]
+    assert spool.count() == 0
+    (record,) = [json.loads(line) for line in spool.dead_letter_path.read_text().splitlines()]
+    assert record["file"] == "0000000000000001.json" and record["eventText"] == '{"run": {"runId": "x"'
+    assert "not a JSON event" in record["reason"]

@@ -129,3 +129,76 @@ def test_records_from_an_unordered_source_are_checked_by_sequence(key_dir: Path,
     del records[0]  # sequence 4 (deleting the last one would be truncation: see checkpoints)
     report = verify_records(records, keyring)
     assert [f.kind for f in report.chain] == ["gap"]
+
+
+def _moved_signature_member(line: str, position: int) -> str:
+    """``line`` with its signature member cut out and spliced in again at ``position`` of the remaining text."""
+    start = line.index('"provlineage_signature":')
+    _facet, end = json.JSONDecoder().raw_decode(line, start + len('"provlineage_signature":'))
+    member = line[start:end]
+    view = line[: start - 1] + line[end:] if line[start - 1] == "," else line[:start] + line[end + 1 :]
+    assert json.loads(view)["run"]["facets"].get("provlineage_signature") is None
+    return view[:position] + member + "," + view[position:]
+
+
+@pytest.mark.parametrize("keep_events", [False, True])
+def test_signature_member_moved_into_a_string_or_an_escape_is_rejected(
+    tmp_path: Path, key_dir: Path, keyring: Keyring, keep_events: bool
+) -> None:
+    """Cutting the moved member out leaves the signed text, but the line is not JSON or means something else."""
+    event = signed_events(key_dir, 1)[0]
+    del event["run"]["facets"]["provlineage_signature"]
+    event["run"]["facets"]["hp"] = {'k"m': "lr=0.1", "note": "hello world"}
+    sign_event(event, KeySigner.from_file(key_dir / "private_key.pem"), chain=ChainLink("host/s", 1, None))
+    line = signed_event_text(event)
+    assert verify_files([write(tmp_path / "ok.jsonl", [line])], keyring).ok
+    inside_string = _moved_signature_member(line, line.index("hello") + 2)
+    # splits the \" escape: the key k"m becomes m, and a new key k"provlineage_signature appears
+    split_escape = _moved_signature_member(line, line.index('k\\"m') + 2)
+    assert json.loads(split_escape)["run"]["facets"]["hp"]["m"] == "lr=0.1"
+    # valid JSON, but the uncovered facet now sits in job.facets, where a reader takes it for signed content
+    other_object = _moved_signature_member(line, line.index('"job":{') + len('"job":{'))
+    assert "provlineage_signature" in json.loads(other_object)["job"]
+    for name, forged in [("string", inside_string), ("escape", split_escape), ("object", other_object)]:
+        report = verify_files([write(tmp_path / f"{name}.jsonl", [forged])], keyring, keep_events=keep_events)
+        assert not report.ok, name
+        assert report.records[0].status in (Status.MALFORMED, Status.UNSIGNED), (name, report.records[0])
+
+
+def test_deeply_nested_line_is_malformed_not_a_crash(tmp_path: Path, keyring: Keyring) -> None:
+    line = '{"run":{"facets":{"x":' + "[" * 100_000 + "]" * 100_000 + '}},"job":{}}'
+    report = verify_files([write(tmp_path / "log.jsonl", [line])], keyring)
+    assert report.records[0].status is Status.MALFORMED
+    assert "nested too deeply" in report.records[0].reason
+
+
+@pytest.mark.parametrize(
+    ("facets", "quick"),
+    [
+        ({}, True),
+        ({"a": {"x": [1, {"y": 2}]}, "zz": {"c": "[{"}}, True),
+        ({"a": {"x": [1, {"y": "}"}]}}, False),  # a bracket inside a string before the member: full check
+    ],
+)
+def test_lines_provlineage_writes_take_the_quick_path(
+    tmp_path: Path, key_dir: Path, keyring: Keyring, facets: dict, quick: bool
+) -> None:
+    """The quick path proves where the signature member sits without parsing; honest lines must pass that proof."""
+    from provlineage.signing import inspect_signed_line
+
+    event = prepare(
+        {
+            "eventType": "COMPLETE",
+            "eventTime": "2026-01-01T00:00:00Z",
+            "producer": "https://example.com",
+            "run": {"runId": "r", "facets": facets},
+            "job": {"namespace": "ns", "name": "job", "facets": {"run": {"facets": {}}}},
+        }
+    )
+    sign_event(event, KeySigner.from_file(key_dir / "private_key.pem"), chain=ChainLink("host/s", 1, None))
+    line = signed_event_text(event)
+    pending = inspect_signed_line(line, keyring)
+    assert (pending is not None) is quick
+    if pending is not None:
+        assert pending.by_signature().status is Status.VALID
+    assert verify_files([write(tmp_path / "log.jsonl", [line])], keyring).ok

@@ -91,7 +91,13 @@ def loads(text: str | bytes) -> Any:
     """Parse JSON into values ready for :func:`canonical_bytes` (raises ``ValueError`` on bad JSON)."""
     if isinstance(text, bytes):
         text = text.decode("utf-8")
-    return json.loads(text, parse_float=_jcs_float, parse_int=_jcs_int, parse_constant=_reject_constant)
+    try:
+        return json.loads(text, parse_float=_jcs_float, parse_int=_jcs_int, parse_constant=_reject_constant)
+    except RecursionError:
+        raise CanonicalizationError(
+            "JSON is nested too deeply to parse",
+            "An OpenLineage event nests a few levels; check what wrote this record",
+        ) from None
 
 
 def prepare(value: Any) -> Any:

@@ -30,7 +30,10 @@ def normalize_instant(value: object) -> object:
         return value
     if not zulu:
         offset = _dt.timedelta(hours=int(off_h), minutes=int(off_m), seconds=int(off_s or 0))
-        local = local - offset if sign == "+" else local + offset
+        try:
+            local = local - offset if sign == "+" else local + offset
+        except OverflowError:  # the instant falls outside years 1..9999: keep the spelling
+            return value
     text = (
         local.strftime("%Y-%m-%dT%H:%M:%S")
         if local.year >= 1000

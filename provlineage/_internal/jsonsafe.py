@@ -107,7 +107,7 @@ def _convert_special(value: Any, path: str, out: Conversions) -> Any:
             return _convert(value.item(), path, out)
         except (TypeError, ValueError):
             pass
-    if isinstance(value, (list, tuple)) or (hasattr(value, "__iter__") and not isinstance(value, (str, bytes))):
+    if hasattr(value, "__iter__"):  # other iterables (str, bytes, list and tuple are handled above)
         try:
             return [_convert(item, f"{path}[{i}]", out) for i, item in enumerate(value)]
         except TypeError:

@@ -125,12 +125,22 @@ class SpoolQueue:
     # --- refused events ------------------------------------------------------------------------------------
     def dead_letter(self, text: str, *, target: str, status: int | None, reason: str) -> Path:
         """Append a refused event, with the status and the server's answer, to ``dead-letter.jsonl``."""
+        return self._append_dead_letter(
+            {"transport": target, "status": status, "reason": reason, "event": json.loads(text)}
+        )
+
+    def dead_letter_file(self, name: str, *, target: str, reason: str) -> Path:
+        """Append a spooled file that cannot be read as an event, as raw bytes (lossless), to ``dead-letter.jsonl``."""
+        try:
+            raw = (self.directory / name).read_bytes().decode("utf-8", "backslashreplace")
+        except OSError as error:
+            raw = f"<unreadable: {error}>"
+        return self._append_dead_letter({"transport": target, "file": name, "reason": reason, "eventText": raw})
+
+    def _append_dead_letter(self, fields: dict[str, Any]) -> Path:
         record = {
             "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            "transport": target,
-            "status": status,
-            "reason": reason,
-            "event": json.loads(text),
+            **fields,
         }
         path = self.directory / DEAD_LETTER_FILE
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)

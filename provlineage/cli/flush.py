@@ -44,7 +44,15 @@ def load_signing_transport(config: Path | None) -> Any:
     if config is not None:
         from openlineage.client.transport import get_default_factory
 
-        transport = get_default_factory().create(_transport_config(config))
+        try:
+            transport = get_default_factory().create(_transport_config(config))
+        except ConfigError:
+            raise
+        except Exception as error:  # openlineage-python's factory raises ImportError, RuntimeError, TypeError, ...
+            raise ConfigError(
+                f"the transport in config file {config} cannot be built ({type(error).__name__}: {error})",
+                "fix its `transport` section (type: provlineage.transport.SigningTransport)",
+            ) from None
     else:
         from openlineage.client import OpenLineageClient
 

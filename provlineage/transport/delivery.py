@@ -198,8 +198,17 @@ class Delivery(Transport):
         for name in list(queue.pending()[:limit] if limit else queue.pending()):
             if deadline is not None and time.monotonic() > deadline:
                 break
-            text = queue.read(name)
-            event = SignedEvent.from_json(text)
+            try:
+                text = queue.read(name)
+                event = SignedEvent.from_json(text)
+            except (ValueError, AttributeError) as error:  # damaged on disk: set aside, do not block the queue
+                path = queue.dead_letter_file(
+                    name, target=self.target, reason=f"spooled file is not a JSON event ({error})"
+                )
+                log.error("provlineage: spooled file %s for %s is damaged; moved to %s", name, self.target, path)
+                dead += 1
+                queue.remove(name)
+                continue
             try:
                 self.leaf.emit(event)
             except Exception as error:

@@ -237,3 +237,16 @@ def test_verify_reports_old_tool_records_as_legacy(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert report["counts"]["legacy"] == 2 and report["counts"]["failed"] == 1
     assert report["failures"][0]["line"] == 3
+
+
+def test_every_signature_checks_each_records_own_signature(tmp_path: Path, key_dir: Path) -> None:
+    log = tmp_path / "events.jsonl"
+    events = write_log(log, key_dir, 4)
+    events[1]["run"]["facets"]["provlineage_signature"]["signature"] = "A" * 88  # content intact, signature broken
+    log.write_text("".join(json.dumps(e) + "\n" for e in events))
+    key = str(key_dir / "public_key.pem")
+    default = json.loads(run("verify", str(log), "--public-key", key, "--json").stdout)
+    assert default["ok"] is True, "the successor's signed link authenticates the content"
+    every = run("verify", str(log), "--public-key", key, "--json", "--every-signature")
+    assert every.returncode == 1
+    assert json.loads(every.stdout)["failures"][0]["line"] == 2

@@ -82,6 +82,11 @@ def render_text(report: Report, sources: str) -> str:
     "--marquez", "marquez_url", metavar="URL", help="Verify every event Marquez holds (instead of log files)."
 )
 @click.option(
+    "--every-signature",
+    is_flag=True,
+    help="Check each event's own signature too (by default a stream's events are authenticated by their successors' signed links, and only the last event's signature is checked).",
+)
+@click.option(
     "--api-key",
     envvar="PROVLINEAGE_MARQUEZ_API_KEY",
     metavar="KEY",
@@ -97,6 +102,7 @@ def verify(  # noqa: PLR0917 (one parameter per click option)
     inference_id: str | None = None,
     checkpoint_file: str | None = None,
     marquez_url: str | None = None,
+    every_signature: bool = False,
     api_key: str | None = None,
 ) -> None:
     """Verify every record of the JSON Lines logs PATHS (read in the order given, as one log)."""
@@ -114,6 +120,7 @@ def verify(  # noqa: PLR0917 (one parameter per click option)
         workers=workers,
         keep_events=content_checks,
         checkpoint_file=checkpoint_file,
+        every_signature=every_signature,
     )
     extra_lines, extra_json, extra_ok = _content_checks(
         report,
@@ -144,13 +151,20 @@ def _source_report(
     workers: int | None,
     keep_events: bool,
     checkpoint_file: str | None,
+    every_signature: bool = False,
 ) -> tuple[Report, str]:
     if marquez_url:
         from provlineage.marquez import verify_marquez
 
-        report, sources = verify_marquez(marquez_url, keyring, api_key=api_key, keep_events=keep_events), marquez_url
+        report = verify_marquez(
+            marquez_url, keyring, api_key=api_key, keep_events=keep_events, every_signature=every_signature
+        )
+        sources = marquez_url
     else:
-        report, sources = verify_files(list(paths), keyring, workers=workers, keep_events=keep_events), ", ".join(paths)
+        report = verify_files(
+            list(paths), keyring, workers=workers, keep_events=keep_events, every_signature=every_signature
+        )
+        sources = ", ".join(paths)
     if checkpoint_file:
         from provlineage.checkpoint import apply_checkpoint, load_checkpoint
 

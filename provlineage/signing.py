@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import json
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
+from json.encoder import encode_basestring as _ENCODE_STRING
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -62,16 +64,30 @@ def pae(payload_type: str, body: bytes) -> bytes:
 def _payload_parts(algorithm: str, kid: str, chain: ChainLink | None) -> tuple[bytes, bytes]:
     """The canonical payload around the event: ``body = prefix + canonical(event view) + suffix``.
 
-    Members sort as algorithm < canonicalization < chain < event < keyId, so the event sits between two short,
-    fixed parts and a verifier can splice the event text of a canonical log line in without re-serializing it.
+    Members sort as algorithm < canonicalization < chain < event < keyId (and previousDigest < sequence < stream
+    inside chain), so the event sits between two short parts and a verifier can splice the event text of a
+    canonical log line in without re-serializing it.  Built by hand because it runs for every record verified;
+    ``tests/test_signing.py`` checks it against ``canonical_bytes`` of the same document.
     """
-    head: dict[str, Any] = {"algorithm": algorithm, "canonicalization": CANONICALIZATION}
+    head = f'{{"algorithm":{_json_string(algorithm)},"canonicalization":{_CANONICALIZATION_JSON}'
     if chain is not None:
-        link: dict[str, Any] = {"stream": chain.stream, "sequence": chain.sequence}
-        if chain.previous_digest is not None:
-            link["previousDigest"] = chain.previous_digest
-        head["chain"] = link
-    return canonical_bytes(head)[:-1] + b',"event":', b',"keyId":' + canonical_bytes(kid) + b"}"
+        previous = "" if chain.previous_digest is None else f'"previousDigest":{_json_string(chain.previous_digest)},'
+        if isinstance(chain.sequence, bool) or not isinstance(chain.sequence, int):
+            raise SigningError(f"chain sequence {chain.sequence!r} is not an integer", "use a positive integer")
+        head += f',"chain":{{{previous}"sequence":{chain.sequence},"stream":{_json_string(chain.stream)}}}'
+    # surrogatepass: a lone surrogate (which canonical_bytes refuses to sign) only makes the signature mismatch
+    return (head + ',"event":').encode("utf-8", "surrogatepass"), f',"keyId":{_json_string(kid)}}}'.encode(
+        "utf-8", "surrogatepass"
+    )
+
+
+_CANONICALIZATION_JSON = json.dumps(CANONICALIZATION)
+
+
+@functools.lru_cache(maxsize=256)
+def _json_string(text: str) -> str:
+    """RFC 8785 spelling of a string (as ``json`` writes it with ``ensure_ascii=False``); cached: keys repeat."""
+    return _ENCODE_STRING(text)
 
 
 def digest_of(body: bytes) -> str:

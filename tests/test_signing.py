@@ -239,3 +239,35 @@ def test_stored_line_is_the_canonical_signed_event(signer: KeySigner, keyring: K
     line = sign_event_line(event, signer, chain=ChainLink("host/s", 1, None))
     assert line.text == signed_event_text(event)
     assert check_event(loads(line.text), keyring).status is Status.VALID
+
+
+@pytest.mark.parametrize(
+    "chain",
+    [None, ChainLink("host/s", 1, None), ChainLink('h\u00f6st/"q"\\\n\x01/\U0001f600', 2**40, "sha256:" + "ab" * 32)],
+)
+def test_payload_parts_are_the_canonical_payload(chain: ChainLink | None) -> None:
+    from provlineage._internal.canonical import canonical_bytes
+    from provlineage.signing import _payload_parts
+
+    event = {"eventType": "START", "x": [1.5, "\u20ac"]}
+    payload: dict[str, Any] = {
+        "algorithm": "ed25519",
+        "canonicalization": "provlineage-jcs/1",
+        "keyId": "sha256:k",
+        "event": event,
+    }
+    if chain is not None:
+        link: dict[str, Any] = {"stream": chain.stream, "sequence": chain.sequence}
+        if chain.previous_digest:
+            link["previousDigest"] = chain.previous_digest
+        payload["chain"] = link
+    prefix, suffix = _payload_parts("ed25519", "sha256:k", chain)
+    assert prefix + canonical_bytes(event) + suffix == canonical_bytes(payload)
+
+
+def test_a_lone_surrogate_in_the_chain_fails_verification_without_an_error(
+    signed: dict[str, Any], keyring: Keyring
+) -> None:
+    event = copy.deepcopy(signed)
+    event["run"]["facets"]["provlineage_signature"]["stream"] = "host/\ud800"
+    assert check_event(reparse(event), keyring).status is Status.FAILED

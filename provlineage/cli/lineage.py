@@ -14,6 +14,7 @@ import sys
 
 import click
 
+from provlineage.cli._options import api_key_option, public_keys_option
 from provlineage.errors import ProvlineageError
 from provlineage.keys import Keyring
 
@@ -58,20 +59,8 @@ def _render(answer: object, output_format: str) -> str:
 @click.option(
     "--marquez", "marquez_url", metavar="URL", help="Read the events from Marquez (base URL) instead of log files."
 )
-@click.option(
-    "--api-key",
-    envvar="PROVLINEAGE_MARQUEZ_API_KEY",
-    metavar="KEY",
-    help="Bearer token for Marquez (or $PROVLINEAGE_MARQUEZ_API_KEY).",
-)
-@click.option(
-    "--public-key",
-    "public_keys",
-    multiple=True,
-    required=True,
-    metavar="PEM",
-    help="Trusted public key; repeat for a keyring.",
-)
+@api_key_option
+@public_keys_option
 @click.option(
     "--model",
     metavar="NAME[@VERSION]",

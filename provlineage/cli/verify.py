@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from provlineage.cli._options import api_key_option, public_keys_option
 from provlineage.keys import Keyring
 from provlineage.verification import Report, verify_files
 
@@ -39,14 +40,7 @@ def render_text(report: Report, sources: str) -> str:
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(dir_okay=False))
-@click.option(
-    "--public-key",
-    "public_keys",
-    multiple=True,
-    required=True,
-    metavar="PEM",
-    help="Trusted public key; repeat for a keyring (key rotation). RSA keys also verify old-tool records.",
-)
+@public_keys_option
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option(
     "--workers", type=int, default=None, help="Processes for signature checks (default: all cores for large logs)."
@@ -86,12 +80,7 @@ def render_text(report: Report, sources: str) -> str:
     is_flag=True,
     help="Check each event's own signature too (by default a stream's events are authenticated by their successors' signed links, and only the last event's signature is checked).",
 )
-@click.option(
-    "--api-key",
-    envvar="PROVLINEAGE_MARQUEZ_API_KEY",
-    metavar="KEY",
-    help="Bearer token for --marquez (or $PROVLINEAGE_MARQUEZ_API_KEY).",
-)
+@api_key_option
 def verify(  # noqa: PLR0917 (one parameter per click option)
     paths: tuple[str, ...],
     public_keys: tuple[str, ...],

@@ -94,6 +94,22 @@ class DatasetDigest:
     manifest_limit: int = field(default=DEFAULT_MANIFEST_LIMIT, compare=False, repr=False)
     """``HashOptions.manifest_limit`` of the run: the default cap of :meth:`to_facet`."""
 
+    @classmethod
+    def of_manifest(cls, entries: Iterable[FileDigest], *, kind: str, uri: str, manifest_limit: int) -> DatasetDigest:
+        """A directory or prefix: its sorted manifest and the ``sha256-manifest-v1`` root digest over it."""
+        manifest = sort_manifest(entries)
+        return cls(
+            algorithm=ALGORITHM,
+            digest=root_digest(manifest),
+            size=sum(entry.size for entry in manifest),
+            file_count=len(manifest),
+            kind=kind,
+            manifest=manifest,
+            uri=uri,
+            root_digest_method=ROOT_DIGEST_METHOD,
+            manifest_limit=manifest_limit,
+        )
+
     @property
     def prefixed(self) -> str:
         """``sha256:<hex>``, the form other facets (e.g. ``ModelDatasetFacet.digest``) use."""

@@ -8,10 +8,7 @@ from pathlib import Path
 
 from provlineage.hashing.digest import (
     ALGORITHM,
-    ROOT_DIGEST_METHOD,
     DatasetDigest,
-    root_digest,
-    sort_manifest,
 )
 from provlineage.hashing.failures import not_hashable, os_failure
 from provlineage.hashing.files import FileJob, hash_files
@@ -50,15 +47,9 @@ def hash_path(path: str | os.PathLike[str], options: HashOptions | None = None) 
         raise not_hashable(given, "special file (FIFO, socket or device)")
 
     scan = scan_tree(abs_path, root_stat, ignore, options.follow_symlinks)
-    manifest = sort_manifest([*hash_files(scan.files, options, label=given), *scan.links])
-    return DatasetDigest(
-        algorithm=ALGORITHM,
-        digest=root_digest(manifest),
-        size=sum(entry.size for entry in manifest),
-        file_count=len(manifest),
+    return DatasetDigest.of_manifest(
+        [*hash_files(scan.files, options, label=given), *scan.links],
         kind="directory",
-        manifest=manifest,
         uri=uri,
-        root_digest_method=ROOT_DIGEST_METHOD,
         manifest_limit=options.manifest_limit,
     )

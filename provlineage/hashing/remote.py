@@ -12,11 +12,8 @@ from typing import Any
 from provlineage.errors import HashingError
 from provlineage.hashing.digest import (
     ALGORITHM,
-    ROOT_DIGEST_METHOD,
     DatasetDigest,
     FileDigest,
-    root_digest,
-    sort_manifest,
 )
 from provlineage.hashing.files import hash_stream
 from provlineage.hashing.ignore import IgnoreRules
@@ -94,15 +91,4 @@ def hash_remote(uri: str, options: HashOptions) -> DatasetDigest:
     except Exception as error:  # fsspec backends raise their own types
         raise _remote_failure(uri, error) from None
 
-    manifest = sort_manifest(digests)
-    return DatasetDigest(
-        algorithm=ALGORITHM,
-        digest=root_digest(manifest),
-        size=sum(entry.size for entry in manifest),
-        file_count=len(manifest),
-        kind="remote",
-        manifest=manifest,
-        uri=canonical_uri,
-        root_digest_method=ROOT_DIGEST_METHOD,
-        manifest_limit=options.manifest_limit,
-    )
+    return DatasetDigest.of_manifest(digests, kind="remote", uri=canonical_uri, manifest_limit=options.manifest_limit)

@@ -244,38 +244,29 @@ class Lineage:
 
     def writers_before(self, use: DatasetUse, reader: Run) -> list[Run]:
         """Runs that wrote the dataset ``reader`` read: the same digest when both recorded one, else earlier runs."""
-        node = self.datasets.get(use.key)
-        if node is None:
-            return []
-        found = []
-        for run_id in node.writers:
-            writer = self.runs[run_id]
-            if writer.run_id == reader.run_id:
-                continue
-            written = writer.outputs[use.key].digest
-            if use.digest is not None and written is not None:
-                if written == use.digest:
-                    found.append(writer)
-            elif writer.start_key <= reader.end_key:
-                found.append(writer)
-        return found
+        return self._linked_runs(use, reader, writers=True)
 
     def readers_after(self, use: DatasetUse, writer: Run) -> list[Run]:
         """Runs that read what ``writer`` wrote (same rule as :meth:`writers_before`, reversed)."""
+        return self._linked_runs(use, writer, writers=False)
+
+    def _linked_runs(self, use: DatasetUse, run: Run, *, writers: bool) -> list[Run]:
         node = self.datasets.get(use.key)
         if node is None:
             return []
         found = []
-        for run_id in node.readers:
-            reader = self.runs[run_id]
-            if reader.run_id == writer.run_id:
+        for run_id in node.writers if writers else node.readers:
+            other = self.runs[run_id]
+            if other.run_id == run.run_id:
                 continue
-            read = reader.inputs[use.key].digest
-            if use.digest is not None and read is not None:
-                if read == use.digest:
-                    found.append(reader)
-            elif writer.start_key <= reader.end_key:
-                found.append(reader)
+            recorded = (other.outputs if writers else other.inputs)[use.key].digest
+            if use.digest is not None and recorded is not None:
+                if recorded == use.digest:
+                    found.append(other)
+                continue
+            writer, reader = (other, run) if writers else (run, other)
+            if writer.start_key <= reader.end_key:
+                found.append(other)
         return found
 
     def unverified_claiming_run(self, run_id: str) -> list[UnverifiedRecord]:

@@ -1,0 +1,21 @@
+"""Options that several commands share, declared once so they read and behave the same everywhere."""
+
+from __future__ import annotations
+
+import click
+
+public_keys_option = click.option(
+    "--public-key",
+    "public_keys",
+    multiple=True,
+    required=True,
+    metavar="PEM",
+    help="Trusted public key; repeat for a keyring (key rotation). RSA keys also verify old-tool records.",
+)
+
+api_key_option = click.option(
+    "--api-key",
+    envvar="PROVLINEAGE_MARQUEZ_API_KEY",
+    metavar="KEY",
+    help="Bearer token for Marquez (or $PROVLINEAGE_MARQUEZ_API_KEY).",
+)

@@ -250,3 +250,8 @@ def test_every_signature_checks_each_records_own_signature(tmp_path: Path, key_d
     every = run("verify", str(log), "--public-key", key, "--json", "--every-signature")
     assert every.returncode == 1
     assert json.loads(every.stdout)["failures"][0]["line"] == 2
+
+
+def test_unreachable_marquez_is_one_line(key_dir: Path) -> None:
+    result = run("verify", "--marquez", "http://127.0.0.1:9", "--public-key", str(key_dir / "public_key.pem"))
+    assert "cannot reach Marquez at http://127.0.0.1:9" in one_line_error(result)

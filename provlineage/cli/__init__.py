@@ -47,6 +47,8 @@ def cli(verbose: bool) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
+    if not verbose:  # retries are reported by our own one-line error when they run out
+        logging.getLogger("urllib3").setLevel(logging.ERROR)
 
 
 def main(argv: list[str] | None = None) -> None:

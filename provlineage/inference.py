@@ -106,10 +106,6 @@ def canonical_json(value: Any) -> bytes:
     return canonical_bytes(prepare(to_json_safe(value)))
 
 
-def sha256_digest(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
 def inference_id(canonical_input: bytes, model_digest: str | None) -> str:
     """The deterministic id of an input scored by a model (see the module docstring)."""
     return "inf-" + hashlib.sha256((model_digest or "").encode("ascii") + b"\n" + canonical_input).hexdigest()[:32]

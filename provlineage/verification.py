@@ -211,16 +211,6 @@ def authenticate(items: list[Inspected], *, every_signature: bool = False) -> li
     return results
 
 
-def check_line(source: str, number: int, line: str, keyring: Keyring, keep_event: bool = False) -> RecordResult:
-    """Parse and fully check one JSON Lines record on its own (its own signature)."""
-    return authenticate([inspect_line(source, number, line, keyring, keep_event)])[0]
-
-
-def check_value(source: str, number: int, value: Any, keyring: Keyring, keep_event: bool = False) -> RecordResult:
-    """Check one record parsed with ``canonical.loads`` (an event or an old-tool envelope) on its own."""
-    return authenticate([_inspect(source, number, value, keyring, keep_event, line=None, may_hold_nulls=True)])[0]
-
-
 # --- parallel checking ---------------------------------------------------------------------------------------
 _worker_keyring: Keyring | None = None
 _worker_lines: Sequence[tuple[str, int, str]] = ()

@@ -95,6 +95,19 @@ class DatasetDigest:
     """``HashOptions.manifest_limit`` of the run: the default cap of :meth:`to_facet`."""
 
     @classmethod
+    def of_single(cls, entry: FileDigest, *, kind: str, uri: str, manifest_limit: int) -> DatasetDigest:
+        """A single file or object: its own digest, no manifest."""
+        return cls(
+            algorithm=ALGORITHM,
+            digest=entry.digest,
+            size=entry.size,
+            file_count=1,
+            kind=kind,
+            uri=uri,
+            manifest_limit=manifest_limit,
+        )
+
+    @classmethod
     def of_manifest(cls, entries: Iterable[FileDigest], *, kind: str, uri: str, manifest_limit: int) -> DatasetDigest:
         """A directory or prefix: its sorted manifest and the ``sha256-manifest-v1`` root digest over it."""
         manifest = sort_manifest(entries)

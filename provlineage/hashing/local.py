@@ -7,7 +7,6 @@ import stat
 from pathlib import Path
 
 from provlineage.hashing.digest import (
-    ALGORITHM,
     DatasetDigest,
 )
 from provlineage.hashing.failures import not_hashable, os_failure
@@ -34,15 +33,7 @@ def hash_path(path: str | os.PathLike[str], options: HashOptions | None = None) 
 
     if stat.S_ISREG(root_stat.st_mode):
         (entry,) = hash_files([FileJob(os.path.basename(abs_path), abs_path, root_stat)], options, label=given)
-        return DatasetDigest(
-            algorithm=ALGORITHM,
-            digest=entry.digest,
-            size=entry.size,
-            file_count=1,
-            kind="file",
-            uri=uri,
-            manifest_limit=options.manifest_limit,
-        )
+        return DatasetDigest.of_single(entry, kind="file", uri=uri, manifest_limit=options.manifest_limit)
     if not stat.S_ISDIR(root_stat.st_mode):
         raise not_hashable(given, "special file (FIFO, socket or device)")
 

@@ -11,7 +11,6 @@ from typing import Any
 
 from provlineage.errors import HashingError
 from provlineage.hashing.digest import (
-    ALGORITHM,
     DatasetDigest,
     FileDigest,
 )
@@ -62,14 +61,8 @@ def hash_remote(uri: str, options: HashOptions) -> DatasetDigest:
             size = info.get("size") or 0
             with byte_progress(size, wants_progress(options.progress, size), canonical_uri) as advance:
                 entry = _hash_object(fs, path, "", advance)
-            return DatasetDigest(
-                algorithm=ALGORITHM,
-                digest=entry.digest,
-                size=entry.size,
-                file_count=1,
-                kind="remote",
-                uri=canonical_uri,
-                manifest_limit=options.manifest_limit,
+            return DatasetDigest.of_single(
+                entry, kind="remote", uri=canonical_uri, manifest_limit=options.manifest_limit
             )
 
         ignore = IgnoreRules(options.ignore)

@@ -48,8 +48,9 @@ from provlineage._internal.jsonsafe import to_json_safe
 from provlineage.errors import CanonicalizationError, ProvlineageError
 from provlineage.facets import INFERENCE, InferenceRunFacet
 from provlineage.keys import Keyring, signature_algorithm
+from provlineage.signature_check import verify_signature
 from provlineage.signer import Signer
-from provlineage.signing import digest_of, pae, verify_signature
+from provlineage.signing import digest_of, pae
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from provlineage.keys import Keyring, key_id
-from provlineage.signing import EventCheck, Status
+from provlineage.signature_check import EventCheck, Status
 
 LEGACY_SCHEMA_VERSIONS = ("1.0", "1.1")
 LEGACY_RECORD_TYPES = ("dataset", "model", "inference")

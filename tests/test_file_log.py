@@ -20,7 +20,7 @@ from openlineage.client.uuid import generate_new_uuid
 from provlineage.errors import ConfigError
 from provlineage.facets import HyperparametersRunFacet
 from provlineage.keys import Keyring
-from provlineage.signing import Status
+from provlineage.signature_check import Status
 from provlineage.transport import FileLogConfig, FileLogTransport
 from provlineage.verification import verify_files
 

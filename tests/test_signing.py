@@ -18,8 +18,9 @@ from openlineage.client.serde import Serde
 from provlineage._internal.canonical import loads, prepare
 from provlineage.facets import DatasetHashDatasetFacet, HyperparametersRunFacet
 from provlineage.keys import Keyring, generate_private_key
+from provlineage.signature_check import Status, check_event
 from provlineage.signer import KeySigner
-from provlineage.signing import ChainLink, Status, check_event, sign_event
+from provlineage.signing import ChainLink, sign_event
 
 VECTORS = json.loads((Path(__file__).parent / "vectors" / "signatures.json").read_text())
 

@@ -9,8 +9,9 @@ import pytest
 
 from provlineage._internal.canonical import prepare
 from provlineage.keys import Keyring
+from provlineage.signature_check import Status
 from provlineage.signer import KeySigner
-from provlineage.signing import ChainLink, Status, sign_event, signed_event_text
+from provlineage.signing import ChainLink, sign_event, signed_event_text
 from provlineage.verification import check_lines, read_log, verify_files, verify_records
 
 
@@ -184,7 +185,7 @@ def test_lines_provlineage_writes_take_the_quick_path(
     tmp_path: Path, key_dir: Path, keyring: Keyring, facets: dict, quick: bool
 ) -> None:
     """The quick path proves where the signature member sits without parsing; honest lines must pass that proof."""
-    from provlineage.signing import inspect_signed_line
+    from provlineage.signature_check import inspect_signed_line
 
     event = prepare(
         {

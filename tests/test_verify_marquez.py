@@ -19,7 +19,7 @@ from provlineage.errors import ProvlineageError
 from provlineage.facets import HyperparametersRunFacet
 from provlineage.keys import Keyring
 from provlineage.marquez import MarquezReader, verify_marquez
-from provlineage.signing import Status
+from provlineage.signature_check import Status
 from provlineage.verification import Report
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from provlineage import facets as pf
 from provlineage._internal.instants import normalize_instant
-from provlineage.signing import Status
+from provlineage.signature_check import Status
 from provlineage.verification import ChainFinding, RecordResult, Report, StreamSummary
 
 DatasetKey = tuple[str, str]

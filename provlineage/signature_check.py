@@ -1,0 +1,335 @@
+"""Check one signed event: its signature facet, its covered view and its signature.
+
+Chains are checked across events in :mod:`provlineage.verification`; this module looks at one event at a time and
+hands back an :class:`EventCheck` (or a :class:`PendingCheck` when the signature itself may be vouched for by the
+next event of the same stream).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+
+from provlineage._internal.canonical import (
+    CANONICALIZATION,
+    SIGNATURE_FACET,
+    canonical_bytes,
+    project_event,
+)
+from provlineage.errors import CanonicalizationError
+from provlineage.keys import Keyring, PublicKey, signature_algorithm
+from provlineage.signing import PAYLOAD_TYPE, ChainLink, _payload_parts, _split_member, digest_of, pae
+
+_RSA_PSS_VERIFY = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.AUTO)
+
+
+class Status(str, Enum):
+    VALID = "valid"
+    FAILED = "failed"
+    UNSIGNED = "unsigned"
+    UNKNOWN_KEY = "unknown-key"
+    MALFORMED = "malformed"
+    LEGACY = "legacy"
+    TORN = "torn"
+
+    @property
+    def verified(self) -> bool:
+        return self in (Status.VALID, Status.LEGACY)
+
+
+@dataclass
+class EventCheck:
+    """The outcome of checking one event's signature (chains are checked across events, elsewhere)."""
+
+    status: Status
+    reason: str = ""
+    key_id: str | None = None
+    digest: str | None = None
+    stream: str | None = None
+    sequence: int | None = None
+    previous_digest: str | None = None
+    authenticated_by: str | None = None
+    """``signature`` (its own) or ``chain`` (the next event of its stream links to its digest)."""
+
+
+def verify_signature(key: PublicKey, signature: bytes, message: bytes) -> bool:
+    """Whether ``signature`` is ``key``'s signature of ``message`` under the key's own algorithm."""
+    try:
+        if isinstance(key, ed25519.Ed25519PublicKey):
+            key.verify(signature, message)
+        elif isinstance(key, ec.EllipticCurvePublicKey):
+            key.verify(signature, message, ec.ECDSA(hashes.SHA256()))
+        elif isinstance(key, rsa.RSAPublicKey):
+            key.verify(signature, message, _RSA_PSS_VERIFY, hashes.SHA256())
+        else:
+            return False
+    except InvalidSignature:
+        return False
+    return True
+
+
+def _chain_of(facet: dict[str, Any]) -> tuple[ChainLink | None, str]:
+    stream, sequence, previous = facet.get("stream"), facet.get("sequence"), facet.get("previousDigest")
+    if stream is None and sequence is None:
+        return (None, "") if previous is None else (None, "previousDigest without stream and sequence")
+    if not isinstance(stream, str) or not isinstance(sequence, int) or isinstance(sequence, bool) or sequence < 1:
+        return None, "chain fields stream/sequence are not a string and a positive integer"
+    if previous is not None and not isinstance(previous, str):
+        return None, "previousDigest is not a string"
+    return ChainLink(stream, sequence, previous), ""
+
+
+_SIGNATURE_MEMBER = f'"{SIGNATURE_FACET}":'
+_DECODER = json.JSONDecoder()
+
+
+def _split_signature_member(line: str, *, in_run_facets: bool = False) -> tuple[Any, str] | None:
+    """``(signature facet, line without the member)`` when the line holds exactly one signature member.
+
+    ``in_run_facets``: only when that member is provably in the top-level ``run.facets`` (see :func:`_in_run_facets`).
+    """
+    if line.count(_SIGNATURE_MEMBER) != 1:
+        return None
+    start = line.index(_SIGNATURE_MEMBER)
+    try:
+        facet, end = _DECODER.raw_decode(line, start + len(_SIGNATURE_MEMBER))
+    except ValueError:
+        return None
+    if in_run_facets and not _in_run_facets(line, start, end):
+        return None
+    rest = _split_member(line, start, end - start)
+    return (facet, rest.rstrip()) if rest is not None else None
+
+
+class PendingCheck:
+    """A signed event whose bytes are identified but not yet authenticated.
+
+    It is authenticated either by its own signature, or by the next event of its stream: that event's signed body
+    holds this event's digest, so once that event is authenticated, SHA-256 fixes this one too.  Candidate bodies:
+    the stored line with the signature member cut out (no parsing: works for lines provlineage wrote) and the full
+    canonical form of the parsed event (works for any honest re-serialization, e.g. Marquez's).  A *quick* check
+    (from :func:`inspect_signed_line`) has only the first; when it fails, the caller inspects the record fully.
+    """
+
+    __slots__ = (
+        "_bodies",
+        "_event",
+        "_full_done",
+        "_line_view",
+        "_may_hold_nulls",
+        "_parts",
+        "algorithm",
+        "check",
+        "facet_digest",
+        "key",
+        "quick",
+        "signature",
+    )
+
+    def __init__(
+        self,
+        check: EventCheck,
+        key: PublicKey,
+        algorithm: str,
+        signature: bytes,
+        facet_digest: Any,
+        *,
+        event: Any = None,
+        line_view: str | None = None,
+        may_hold_nulls: bool = True,
+    ) -> None:
+        self.check, self.key, self.algorithm, self.signature = check, key, algorithm, signature
+        self.facet_digest = facet_digest
+        self._event, self._line_view, self._may_hold_nulls = event, line_view, may_hold_nulls
+        self.quick = event is None
+        self._bodies: list[bytes] | None = None
+        self._parts: tuple[bytes, bytes] = (b"", b"")
+        self._full_done = self.quick
+
+    def _candidate_bodies(self) -> Iterator[bytes]:
+        if self._bodies is None:
+            chain = None
+            if self.check.stream is not None:
+                chain = ChainLink(self.check.stream, self.check.sequence, self.check.previous_digest)  # type: ignore[arg-type]
+            self._parts = _payload_parts(self.algorithm, self.check.key_id, chain)  # type: ignore[arg-type]
+            self._bodies = []
+            if self._line_view is not None:
+                self._bodies.append(self._parts[0] + self._line_view.encode("utf-8", "surrogatepass") + self._parts[1])
+        yield from list(self._bodies)
+        if self._full_done:
+            return
+        self._full_done = True
+        try:
+            view = project_event(self._event, may_hold_nulls=self._may_hold_nulls)
+            full = self._parts[0] + canonical_bytes(view) + self._parts[1]
+        except (CanonicalizationError, ValueError) as error:
+            self.check.reason = f"cannot canonicalize the event: {error}"
+            return
+        if full not in self._bodies:
+            self._bodies.append(full)
+            yield full
+
+    def _accept(self, body: bytes, digest: str, how: str) -> EventCheck:
+        self.check.digest = digest
+        if self.facet_digest != digest:
+            self.check.reason = "the digest field was altered (the signed content is intact)"
+            return self.check
+        self.check.status, self.check.reason, self.check.authenticated_by = Status.VALID, "", how
+        return self.check
+
+    def by_signature(self) -> EventCheck:
+        for body in self._candidate_bodies():
+            if verify_signature(self.key, self.signature, pae(PAYLOAD_TYPE, body)):
+                return self._accept(body, digest_of(body), "signature")
+        if not self.check.reason:
+            self.check.reason = "signature does not match the event: the event or its chain position was altered"
+        return self.check
+
+    def by_successor(self, linked_digest: str) -> EventCheck:
+        """Authenticated through the next event's verified ``previousDigest``; falls back to the own signature."""
+        for body in self._candidate_bodies():
+            digest = digest_of(body)
+            if digest == linked_digest:
+                return self._accept(body, digest, "chain")
+        return self.by_signature()
+
+
+def _inspect_facet(facet: Any, keyring: Keyring) -> EventCheck | tuple[EventCheck, PublicKey, str, bytes]:
+    if not isinstance(facet, dict):
+        return EventCheck(Status.MALFORMED, "provlineage_signature is not an object")
+    kid, algorithm = facet.get("keyId"), facet.get("algorithm")
+    chain, chain_problem = _chain_of(facet)
+    result = EventCheck(Status.FAILED, key_id=kid if isinstance(kid, str) else None)
+    if chain is not None:
+        result.stream, result.sequence, result.previous_digest = chain.stream, chain.sequence, chain.previous_digest
+    if chain_problem:
+        result.reason = chain_problem
+        return result
+    if facet.get("canonicalization") != CANONICALIZATION or facet.get("payloadType") != PAYLOAD_TYPE:
+        result.reason = (
+            f"signed with canonicalization {facet.get('canonicalization')!r} / payload type {facet.get('payloadType')!r}, "
+            f"which this version does not know; upgrade provlineage"
+        )
+        return result
+    if not isinstance(kid, str) or not isinstance(algorithm, str):
+        result.reason = "provlineage_signature lacks keyId or algorithm"
+        return result
+    key = keyring.get(kid)
+    if key is None:
+        result.status = Status.UNKNOWN_KEY
+        result.reason = f"signed by key {kid}, which is not among the trusted public keys; pass it with --public-key"
+        return result
+    if signature_algorithm(key) != algorithm:
+        result.reason = f"algorithm {algorithm!r} does not match the {signature_algorithm(key)} key {kid}"
+        return result
+    try:
+        signature = base64.b64decode(facet.get("signature", ""), validate=True)
+    except (binascii.Error, TypeError, ValueError):
+        result.reason = "signature is not valid base64"
+        return result
+    return result, key, algorithm, signature
+
+
+_RUN_FACETS = '"run":{"facets":{'
+_NOT_STRUCTURE = bytes(set(range(256)) - set(b'"{}[]'))
+
+
+def _unmatched_brackets(segment: str) -> bytes | None:
+    """The brackets of a JSON text segment (starting outside a string) left open or closed beyond it.
+
+    ``None`` when a string in it holds a bracket (rare; the caller then does not decide).  Assumes the segment has
+    no escapes, so every quote delimits a string: keep only quotes and brackets, drop the strings (now ``""``),
+    then drop matched pairs.  All of it runs in C: this is on the path taken for every record of a log.
+    """
+    structure = segment.encode("utf-8", "surrogatepass").translate(None, _NOT_STRUCTURE).replace(b'""', b"")
+    if b'"' in structure:
+        return None
+    while True:
+        reduced = structure.replace(b"{}", b"").replace(b"[]", b"")
+        if reduced == structure:
+            return reduced
+        structure = reduced
+
+
+def _in_run_facets(line: str, start: int, end: int) -> bool:
+    """Whether the member at ``line[start:end]`` sits between two members of the top-level ``run.facets`` object.
+
+    Cutting the member's text out proves nothing on its own: spliced into a string, between the two halves of a
+    ``\\"`` escape or into another object, it leaves the signed text behind while the line is not JSON or means
+    something else.  This proves its place without parsing the line (the point of the quick path); ``False`` sends
+    the line to the full check, which parses it.
+    """
+    if "\\" in line:
+        return False  # quotes may be escaped: such lines take the full path
+    after = line[end : end + 2]
+    if (after != ',"' and after[:1] != "}") or line[start - 1 : start] not in ("{", ","):
+        return False  # not where an object member starts and ends
+    run = line.rfind(_RUN_FACETS, 0, start)
+    if run < 0:
+        return False
+    # an odd number of quotes before "run" or the member (they would be inside a string) leaves one in the
+    # structure, which _unmatched_brackets answers with None
+    return _unmatched_brackets(line[:run]) == b"{" and _unmatched_brackets(line[run + len(_RUN_FACETS) : start]) == b""
+
+
+def inspect_signed_line(line: str, keyring: Keyring) -> PendingCheck | None:
+    """A quick check of a stored line without parsing the event; ``None`` when the line needs a full inspection."""
+    split = _split_signature_member(line, in_run_facets=True)
+    if split is None:
+        return None
+    facet, view_text = split
+    inspected = _inspect_facet(facet, keyring)
+    if isinstance(inspected, EventCheck):
+        return None
+    check, key, algorithm, signature = inspected
+    return PendingCheck(check, key, algorithm, signature, facet.get("digest"), line_view=view_text)
+
+
+def inspect_event(
+    event: Any, keyring: Keyring, *, line: str | None = None, may_hold_nulls: bool = True
+) -> EventCheck | PendingCheck:
+    """Everything short of the cryptographic check: a final result for bad records, else a :class:`PendingCheck`.
+
+    ``event`` comes from ``canonical.loads``; ``line`` is its stored text when it comes from a log.
+    """
+    if not isinstance(event, dict) or not isinstance(event.get("run"), dict) or not isinstance(event.get("job"), dict):
+        return EventCheck(Status.MALFORMED, "not an OpenLineage run event (a JSON object with run and job is expected)")
+    facets = event["run"].get("facets")
+    if not isinstance(facets, dict) or not facets:
+        return EventCheck(
+            Status.UNSIGNED,
+            "event has no run facets, so no provlineage_signature; emit it through provlineage.transport.SigningTransport",
+        )
+    facet = facets.get(SIGNATURE_FACET)
+    if facet is None:
+        return EventCheck(Status.UNSIGNED, "event has no provlineage_signature facet; emit it through SigningTransport")
+    inspected = _inspect_facet(facet, keyring)
+    if isinstance(inspected, EventCheck):
+        return inspected
+    check, key, algorithm, signature = inspected
+    split = _split_signature_member(line) if line is not None else None
+    return PendingCheck(
+        check,
+        key,
+        algorithm,
+        signature,
+        facet.get("digest"),
+        event=event,
+        line_view=split[1] if split else None,
+        may_hold_nulls=may_hold_nulls,
+    )
+
+
+def check_event(event: Any, keyring: Keyring, *, may_hold_nulls: bool = True) -> EventCheck:
+    """Check the signature of one parsed event (values from ``canonical.loads``)."""
+    inspected = inspect_event(event, keyring, may_hold_nulls=may_hold_nulls)
+    return inspected if isinstance(inspected, EventCheck) else inspected.by_signature()

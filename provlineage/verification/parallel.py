@@ -1,0 +1,76 @@
+"""Check many records on several processes: signature checks are independent, chains are analysed once at the end."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+
+from provlineage.keys import Keyring
+from provlineage.verification.records import authenticate, inspect_line
+from provlineage.verification.results import RecordResult
+
+PARALLEL_THRESHOLD = 1500
+
+_worker_keyring: Keyring | None = None
+_worker_lines: Sequence[tuple[str, int, str]] = ()
+
+
+def _init_worker(pems: list[bytes], lines: Sequence[tuple[str, int, str]] | None) -> None:
+    global _worker_keyring, _worker_lines  # noqa: PLW0603 - one keyring and log per worker process
+    _worker_keyring = Keyring.from_pems(pems)
+    if lines is not None:
+        _worker_lines = lines
+
+
+def _check_range(start: int, stop: int, keep_events: bool, every_signature: bool) -> list[RecordResult]:
+    assert _worker_keyring is not None
+    return _check_chunk(_worker_lines[start:stop], keep_events, every_signature, _worker_keyring)
+
+
+def _check_chunk(
+    chunk: Sequence[tuple[str, int, str]], keep_events: bool, every_signature: bool, keyring: Keyring
+) -> list[RecordResult]:
+    items = [inspect_line(source, number, line, keyring, keep_events) for source, number, line in chunk]
+    return authenticate(items, every_signature=every_signature)
+
+
+def _worker_count(requested: int | None, records: int) -> int:
+    if requested is not None:
+        return max(1, requested)
+    if records < PARALLEL_THRESHOLD:
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(cores, 8))
+
+
+def check_lines(
+    lines: Sequence[tuple[str, int, str]],
+    keyring: Keyring,
+    *,
+    keep_events: bool = False,
+    workers: int | None = None,
+    every_signature: bool = False,
+) -> list[RecordResult]:
+    """Check many records, on several processes when there are many (each range authenticates on its own).
+
+    Forked workers inherit the lines, so only index ranges and results cross process boundaries.
+    """
+    count = _worker_count(workers, len(lines))
+    if count == 1:
+        return _check_chunk(lines, keep_events, every_signature, keyring)
+    size = -(-len(lines) // count)
+    starts = list(range(0, len(lines), size))
+    stops = [min(start + size, len(lines)) for start in starts]
+    forking = "fork" in multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if forking else "spawn")
+    global _worker_lines  # noqa: PLW0603 - inherited by forked workers
+    _worker_lines = lines if forking else ()
+    initargs = (keyring.pems, None if forking else list(lines))
+    try:
+        with ProcessPoolExecutor(count, mp_context=context, initializer=_init_worker, initargs=initargs) as pool:
+            parts = pool.map(_check_range, starts, stops, [keep_events] * len(starts), [every_signature] * len(starts))
+            return [result for part in parts for result in part]
+    finally:
+        _worker_lines = ()

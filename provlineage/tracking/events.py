@@ -1,0 +1,92 @@
+"""The OpenLineage events of a run: what START carries, and what the terminal event adds."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import traceback
+from typing import TYPE_CHECKING, Any
+
+from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, RunEvent, RunState
+from openlineage.client.event_v2 import Run as OLRun
+from openlineage.client.facet_v2 import error_message_run, job_type_job
+
+from provlineage import facets as pf
+
+if TYPE_CHECKING:
+    from provlineage.tracking.run import Run
+
+INTEGRATION = "PROVLINEAGE"
+
+
+def job_type(kind: str) -> str:
+    """``"training"`` -> ``"TRAINING"``; ``"feature-engineering"`` -> ``"FEATURE_ENGINEERING"``."""
+    return re.sub(r"[^A-Za-z0-9]+", "_", kind).strip("_").upper() or "JOB"
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat()
+
+
+def error_facet(error: BaseException) -> error_message_run.ErrorMessageRunFacet:
+    """The standard ``errorMessage`` facet: exception type and message, and the stack trace."""
+    return error_message_run.ErrorMessageRunFacet(
+        message=f"{type(error).__name__}: {error}",
+        programmingLanguage="python",
+        stackTrace="".join(traceback.format_exception(type(error), error, error.__traceback__)),
+    )
+
+
+def run_facets(run: Run, state: RunState, error: BaseException | None) -> dict[str, Any]:
+    """START: environment and parent.  Terminal events add everything the run logged, and the error."""
+    facets: dict[str, Any] = {}
+    if run._environment is not None:
+        facets[pf.ENVIRONMENT] = run._environment
+    if run._parent is not None:
+        facets["parent"] = run._parent.facet()
+    if state is RunState.START:
+        return facets
+    if run._hyperparameters_facet is not None:
+        facets[pf.HYPERPARAMETERS] = run._hyperparameters_facet
+    metrics = run._metrics_facet()
+    if metrics is not None:
+        facets[pf.METRICS] = metrics
+    if run._inference is not None and run._recorder is not None:
+        facets[pf.INFERENCE] = run._inference.facet(
+            model_digest=run._recorder.model_digest,
+            log_path=run._recorder.path,
+            payloads_retained=run._recorder.retain_payloads,
+        )
+    if error is not None:
+        facets["errorMessage"] = error_facet(error)
+    return facets
+
+
+def build_event(run: Run, state: RunState, error: BaseException | None = None) -> RunEvent:
+    with run._lock:
+        datasets = dict(run._datasets) if state is not RunState.START else {}
+        facets = run_facets(run, state, error)
+    inputs = [
+        InputDataset(namespace=ns, name=name, facets=dict(f))
+        for (role, ns, name), f in datasets.items()
+        if role == "input"
+    ]
+    outputs = [
+        OutputDataset(namespace=ns, name=name, facets=dict(f))
+        for (role, ns, name), f in datasets.items()
+        if role == "output"
+    ]
+    job_facets = {
+        "jobType": job_type_job.JobTypeJobFacet(
+            processingType="BATCH", integration=INTEGRATION, jobType=job_type(run.kind)
+        )
+    }
+    return RunEvent(
+        eventType=state,
+        eventTime=_now(),
+        run=OLRun(runId=run.run_id, facets=facets),
+        job=Job(namespace=run.namespace, name=run.job_name, facets=job_facets),
+        inputs=inputs,
+        outputs=outputs,
+        producer=pf.PRODUCER,
+    )

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field, fields
 from functools import cache
 from typing import Any
 
+from provlineage._internal import values
+
 log = logging.getLogger("provlineage.airflow")
 
 SECTION = "provlineage"
@@ -71,12 +73,7 @@ def _parse(name: str, kind: type | str, raw: str) -> Any:
     if kind == "words":
         return tuple(word.lower() for word in _words(text)) if name.endswith("_tasks") else _words(text)
     if kind is bool:
-        lowered = text.lower()
-        if lowered in ("true", "t", "1", "yes", "on"):
-            return True
-        if lowered in ("false", "f", "0", "no", "off"):
-            return False
-        raise ValueError("expected True or False")
+        return values.boolean(text)
     if kind in (int, "optional_int"):
         if not text and kind == "optional_int":
             return None

@@ -8,6 +8,7 @@ from typing import Any
 
 from openlineage.client.client import OpenLineageClient
 
+from provlineage._internal import values
 from provlineage.errors import ConfigError
 from provlineage.hyperparameters import secret_matcher
 
@@ -16,9 +17,14 @@ INFERENCE_LOG_ENV = "PROVLINEAGE_INFERENCE_LOG"
 NAMESPACE_ENV = "OPENLINEAGE_NAMESPACE"
 
 
-def truthy(value: str | None) -> bool:
-    """How provlineage reads a boolean environment variable (``1``, ``true``, ``yes``, ``on``)."""
-    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+def truthy(value: str | None, name: str = STRICT_ENV) -> bool:
+    """How provlineage reads a boolean environment variable (the spellings of :mod:`provlineage._internal.values`)."""
+    if values.is_unset(value):
+        return False
+    try:
+        return values.boolean(value)
+    except ValueError:
+        raise ConfigError(f"{name} is {value!r} (not true or false)", f"set {name}=1 or {name}=0") from None
 
 
 @dataclass(frozen=True)

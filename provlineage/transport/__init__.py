@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
+from provlineage.transport.config import SigningConfig
 from provlineage.transport.file_log import FileLogConfig, FileLogTransport
-from provlineage.transport.signing import SigningConfig, SigningTransport
+from provlineage.transport.signing import SigningTransport
 
 __all__ = ["FileLogConfig", "FileLogTransport", "SigningConfig", "SigningTransport"]

@@ -37,7 +37,6 @@ put the transform outside (before) the signing transport instead.
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import re
 import threading
@@ -45,11 +44,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import attr
 from openlineage.client.serde import Serde
 from openlineage.client.transport.composite import CompositeTransport
 from openlineage.client.transport.transform import TransformTransport
-from openlineage.client.transport.transport import Config, Transport
+from openlineage.client.transport.transport import Transport
 from openlineage.client.utils import import_from_string
 
 from provlineage._internal import canonical
@@ -61,104 +59,14 @@ from provlineage._internal.spool import Spool
 from provlineage.errors import ConfigError, DeliveryError, ProvlineageError, SigningError
 from provlineage.signer import KeySigner, Signer
 from provlineage.signing import SignedLine, sign_event_line
+from provlineage.transport.config import EXAMPLE, SigningConfig
 from provlineage.transport.delivery import Delivery, FlushResult, Outcome
 from provlineage.transport.event_dict import event_dict
 from provlineage.transport.file_log import FileLogTransport
 
 log = logging.getLogger(__name__)
 
-_KNOWN_KEYS = frozenset(
-    {
-        "type",
-        "name",
-        "priority",
-        "private_key",
-        "signer",
-        "passphrase_env",
-        "transport",
-        "state_dir",
-        "spool_dir",
-        "strict",
-        "retry_interval",
-        "resend_batch",
-        "lock_timeout",
-    }
-)
-_IGNORED_KEYS = frozenset({"transports"})  # written by openlineage-python when OPENLINEAGE_URL is set
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
-_EXAMPLE = (
-    'e.g. {"type": "provlineage.transport.SigningTransport", "private_key": "/etc/provlineage/private_key.pem", '
-    '"transport": {"type": "provlineage.transport.FileLogTransport", "path": "/var/lib/lineage/events.jsonl"}}'
-)
-
-
-def _flag(value: Any, key: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "1", "yes", "on", "false", "0", "no", "off", ""):
-        return value.strip().lower() in ("true", "1", "yes", "on")
-    if isinstance(value, int):
-        return bool(value)
-    raise ConfigError(f"SigningTransport `{key}` is {value!r}", f"set {key} to true or false")
-
-
-def _number(value: Any, key: str, kind: type[float] | type[int]) -> Any:
-    try:
-        number = kind(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"SigningTransport `{key}` is {value!r}, not a number", f"set {key} to a number") from None
-    if number < 0:
-        raise ConfigError(f"SigningTransport `{key}` is negative ({number})", f"set {key} to 0 or more")
-    return number
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None or value == "" else str(value)
-
-
-@attr.define
-class SigningConfig(Config):
-    private_key: str | None = None
-    passphrase_env: str | None = None
-    transport: dict[str, Any] | None = None
-    signer: str | None = None
-    state_dir: str | None = None
-    spool_dir: str | None = None
-    strict: bool = False
-    retry_interval: float = 5.0
-    resend_batch: int = 100
-    lock_timeout: float = 30.0
-
-    @classmethod
-    def from_dict(cls, params: dict[str, Any]) -> SigningConfig:
-        unknown = sorted(set(params) - _KNOWN_KEYS - _IGNORED_KEYS)
-        if unknown:
-            log.warning("provlineage: SigningTransport ignores unknown config keys %s", ", ".join(unknown))
-        inner = params.get("transport")
-        if isinstance(inner, str):
-            try:
-                inner = json.loads(inner)
-            except ValueError:
-                raise ConfigError(
-                    f"SigningTransport `transport` is not a JSON object ({inner[:60]!r})",
-                    f"give the inner transport config, {_EXAMPLE}",
-                ) from None
-        if inner is not None and not isinstance(inner, dict):
-            raise ConfigError(
-                f"SigningTransport `transport` is a {type(inner).__name__}", f"give a mapping, {_EXAMPLE}"
-            )
-        return cls(
-            private_key=_text(params.get("private_key")),
-            passphrase_env=_text(params.get("passphrase_env")),
-            transport=inner,
-            signer=_text(params.get("signer")),
-            state_dir=_text(params.get("state_dir")),
-            spool_dir=_text(params.get("spool_dir")),
-            strict=_flag(params.get("strict", False), "strict"),
-            retry_interval=_number(params.get("retry_interval", 5.0), "retry_interval", float),
-            resend_batch=_number(params.get("resend_batch", 100), "resend_batch", int),
-            lock_timeout=_number(params.get("lock_timeout", 30.0), "lock_timeout", float),
-        )
 
 
 class SigningTransport(Transport):
@@ -179,17 +87,11 @@ class SigningTransport(Transport):
         self._outcomes = threading.local()
         self._problem: ProvlineageError | None = None
         try:
-            if not config.transport or not config.transport.get("type"):
-                raise ConfigError(
-                    "SigningTransport config has no inner `transport` (with a `type`)", f"add one, {_EXAMPLE}"
-                )
+            problem = config.problem
+            if problem is not None and not (config.problem_key == "private_key" and signer is not None):
+                raise problem
+            assert config.transport is not None
             self.inner = self._build_inner(config.transport)
-            if signer is None and not config.private_key and not config.signer:
-                raise ConfigError(
-                    "SigningTransport config has no `private_key`",
-                    "set private_key to the PEM written by `provlineage keygen` "
-                    "(OPENLINEAGE__TRANSPORT__PRIVATE_KEY=/path/private_key.pem in the environment)",
-                )
             if self.strict:
                 _ = self.signer  # a key that cannot be loaded fails now, not at the first event
         except ProvlineageError as error:
@@ -267,7 +169,7 @@ class SigningTransport(Transport):
             else:
                 raise ConfigError(
                     "SigningTransport config has no `private_key`",
-                    "set private_key to the PEM written by `provlineage keygen`",
+                    f"set private_key to the PEM written by `provlineage keygen`, {EXAMPLE}",
                 )
         return self._signer
 

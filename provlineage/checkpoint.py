@@ -30,7 +30,7 @@ from typing import Any
 from provlineage._internal.canonical import canonical_bytes, loads
 from provlineage.errors import ProvlineageError, SigningError
 from provlineage.keys import Keyring, signature_algorithm
-from provlineage.signature_check import Status, verify_signature
+from provlineage.signature_check import verify_signature
 from provlineage.signer import Signer
 from provlineage.signing import pae
 from provlineage.verification import ChainFinding, Report
@@ -173,7 +173,7 @@ def compare_with_checkpoint(
     findings: list[ChainFinding] = []
     valid: dict[tuple[str, int], list[str | None]] = {}
     for record in report.records:
-        if record.status is Status.VALID and record.stream is not None and record.sequence is not None:
+        if record.status.chained and record.stream is not None and record.sequence is not None:
             valid.setdefault((record.stream, record.sequence), []).append(record.digest)
     when = f"checkpoint of {checkpoint.created_at}"
     for head in checkpoint.heads:

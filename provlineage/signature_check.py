@@ -25,6 +25,7 @@ from provlineage._internal.canonical import (
     canonical_bytes,
     project_event,
 )
+from provlineage._internal.commitments import SALTS, WITHHELD, committed_view, count_withheld
 from provlineage.errors import CanonicalizationError
 from provlineage.keys import Keyring, PublicKey, signature_algorithm
 from provlineage.signing import PAYLOAD_TYPE, ChainLink, _payload_parts, _split_member, digest_of, pae
@@ -40,10 +41,17 @@ class Status(str, Enum):
     MALFORMED = "malformed"
     LEGACY = "legacy"
     TORN = "torn"
+    WITHHELD = "withheld"
+    """Verified, with values withheld after signing (see :mod:`provlineage._internal.commitments`)."""
 
     @property
     def verified(self) -> bool:
-        return self in (Status.VALID, Status.LEGACY)
+        return self in (Status.VALID, Status.LEGACY, Status.WITHHELD)
+
+    @property
+    def chained(self) -> bool:
+        """A verified provlineage event (its content and chain position are authenticated), withheld values or not."""
+        return self in (Status.VALID, Status.WITHHELD)
 
 
 @dataclass
@@ -170,6 +178,7 @@ class PendingCheck:
         self._full_done = True
         try:
             view = project_event(self._event, may_hold_nulls=self._may_hold_nulls)
+            view = committed_view(view, _salts_of(self._event))
             full = self._parts[0] + canonical_bytes(view) + self._parts[1]
         except (CanonicalizationError, ValueError) as error:
             self.check.reason = f"cannot canonicalize the event: {error}"
@@ -184,6 +193,10 @@ class PendingCheck:
             self.check.reason = "the digest field was altered (the signed content is intact)"
             return self.check
         self.check.status, self.check.reason, self.check.authenticated_by = Status.VALID, "", how
+        withheld = count_withheld(self._event) if self._event is not None else []
+        if withheld:
+            self.check.status = Status.WITHHELD
+            self.check.reason = f"verified, with {len(withheld)} value(s) withheld: {', '.join(withheld)}"
         return self.check
 
     def by_signature(self) -> EventCheck:
@@ -240,6 +253,14 @@ def _inspect_facet(facet: Any, keyring: Keyring) -> EventCheck | tuple[EventChec
 
 
 _RUN_FACETS = '"run":{"facets":{'
+_WITHHELD_KEY = json.dumps(WITHHELD)
+
+
+def _salts_of(event: Any) -> Any:
+    facet = event.get("run", {}).get("facets", {}).get(SIGNATURE_FACET) if isinstance(event, dict) else None
+    return facet.get(SALTS) if isinstance(facet, dict) else None
+
+
 _NOT_STRUCTURE = bytes(set(range(256)) - set(b'"{}[]'))
 
 
@@ -287,6 +308,8 @@ def inspect_signed_line(line: str, keyring: Keyring) -> PendingCheck | None:
     if split is None:
         return None
     facet, view_text = split
+    if (isinstance(facet, dict) and SALTS in facet) or _WITHHELD_KEY in view_text:
+        return None  # salted values: the signed view differs from the stored one, so parse and commit
     inspected = _inspect_facet(facet, keyring)
     if isinstance(inspected, EventCheck):
         return None
@@ -316,7 +339,7 @@ def inspect_event(
     if isinstance(inspected, EventCheck):
         return inspected
     check, key, algorithm, signature = inspected
-    split = _split_signature_member(line) if line is not None else None
+    split = _split_signature_member(line) if line is not None and SALTS not in facet else None
     return PendingCheck(
         check,
         key,

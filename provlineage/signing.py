@@ -29,6 +29,7 @@ from provlineage._internal.canonical import (
     canonical_bytes,
     project_event,
 )
+from provlineage._internal.commitments import SALTS, committed_view, new_salts
 from provlineage._internal.constants import PRODUCER, schema_url
 from provlineage.errors import SigningError
 from provlineage.signer import Signer
@@ -125,6 +126,9 @@ def sign_event_line(
         view_text, text = canonical_bytes(event).decode("utf-8"), ""
     else:
         view_text = split
+    salts = new_salts(event)
+    if salts:  # withholdable values are signed as salted commitments (provlineage._internal.commitments)
+        view_text = canonical_bytes(committed_view(event, salts)).decode("utf-8")
     prefix, suffix = _payload_parts(signer.algorithm, signer.key_id, chain)
     body = prefix + view_text.encode("utf-8") + suffix
     digest = digest_of(body)
@@ -144,6 +148,8 @@ def sign_event_line(
         "payloadType": PAYLOAD_TYPE,
         "digest": digest,
     }
+    if salts:
+        facet[SALTS] = salts
     if chain is not None:
         facet["stream"] = chain.stream
         facet["sequence"] = chain.sequence

@@ -19,11 +19,14 @@ from provlineage.errors import ProvlineageError
 COMMANDS: dict[str, str] = {
     "checkpoint": "provlineage.cli.checkpoint:checkpoint",
     "demo": "provlineage.cli.demo:demo",
+    "export": "provlineage.cli.export:export",
     "flush": "provlineage.cli.flush:flush",
+    "gateway": "provlineage.cli.gateway:gateway",
     "hash": "provlineage.cli.hash:hash_command",
     "keygen": "provlineage.cli.keygen:keygen",
     "lineage": "provlineage.cli.lineage:lineage",
     "verify": "provlineage.cli.verify:verify",
+    "withhold": "provlineage.cli.withhold:withhold",
 }
 
 

@@ -27,6 +27,9 @@ def render_text(report: Report, sources: str) -> str:
     ]
     for record in report.problems():
         lines.append(f"{record.status.value.upper():11} {record.source}:{record.line}  {record.reason}")
+    withheld = report.withheld()
+    for record in withheld:
+        lines.append(f"{'WITHHELD':11} {record.source}:{record.line}  {record.reason}")
     for finding in report.chain:
         where = f" at {finding.source}:{finding.line}" if finding.source else ""
         lines.append(f"{'CHAIN':11} stream {finding.stream}: {finding.kind}{where}: {finding.detail}")
@@ -34,7 +37,11 @@ def render_text(report: Report, sources: str) -> str:
         lines.append(
             f"{'stream':11} {summary.stream}: {summary.count} events, sequence {summary.first_sequence}..{summary.last_sequence}, head {summary.head_digest}"
         )
-    lines.append("RESULT: OK" if report.ok else "RESULT: FAILED")
+    result = "RESULT: OK" if report.ok else "RESULT: FAILED"
+    if withheld:
+        values = sum(int(record.reason.split("with ", 1)[1].split(" ", 1)[0]) for record in withheld)
+        result += f" (verified, with {values} value(s) withheld from {len(withheld)} event(s))"
+    lines.append(result)
     return "\n".join(lines)
 
 

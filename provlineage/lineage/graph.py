@@ -371,7 +371,9 @@ def _add_event(lineage: Lineage, record: RecordResult, event: dict[str, Any], wh
         )
     )
     run._times.append(when)
-    run.facets.update({k: v for k, v in _dict(run_part.get("facets")).items() if k != pf.SIGNATURE})
+    run_facets = {k: v for k, v in _dict(run_part.get("facets")).items() if k != pf.SIGNATURE}
+    _keep_distributions(run.facets, run_facets)
+    run.facets.update(run_facets)
     run.job_facets.update(_dict(job_part.get("facets")))
     for side, uses in (("inputs", run.inputs), ("outputs", run.outputs)):
         for key, facets, io_facets in _datasets(event, side):
@@ -436,11 +438,11 @@ def build_lineage(report: Report, sources: list[str]) -> Lineage:
     """The graph of ``report``'s verified events (the report must have been made with ``keep_events=True``)."""
     lineage = Lineage(sources, chain=list(report.chain), streams=dict(report.streams), record_count=len(report.records))
     for record in report.records:
-        if record.status is Status.VALID and record.event is None:
+        if record.status.chained and record.event is None:
             raise ValueError("build_lineage needs a report made with keep_events=True")
         if record.status is Status.LEGACY:
             lineage.legacy.append(record)
-        elif record.status is not Status.VALID or record.event is None:
+        elif not record.status.chained or record.event is None:
             lineage.unverified.append(UnverifiedRecord(record, claims_of(record.event)))
     ordered = _ordered(report)
     lineage.verified_count = len(ordered)
@@ -448,3 +450,14 @@ def build_lineage(report: Report, sources: list[str]) -> Lineage:
         _add_event(lineage, record, event, when)
     lineage.models = _model_versions(lineage)
     return lineage
+
+
+def _keep_distributions(known: dict[str, Any], new: dict[str, Any]) -> None:
+    """Keep the distribution list of a run's START when a later event carries only its digest (same digest)."""
+    before, after = known.get(pf.ENVIRONMENT), new.get(pf.ENVIRONMENT)
+    if not (isinstance(before, dict) and isinstance(after, dict)) or "distributions" in after:
+        return
+    if isinstance(before.get("distributions"), dict) and before.get("distributionsDigest") == after.get(
+        "distributionsDigest"
+    ):
+        new[pf.ENVIRONMENT] = {**after, "distributions": before["distributions"]}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from provlineage.signature_check import Status
 from provlineage.verification.results import ChainFinding, RecordResult, StreamSummary
 
 
@@ -28,7 +27,7 @@ def analyze_chains(
     """
     by_stream: dict[str, list[RecordResult]] = {}
     for record in records:
-        if record.status is Status.VALID and record.stream is not None and record.sequence is not None:
+        if record.status.chained and record.stream is not None and record.sequence is not None:
             by_stream.setdefault(record.stream, []).append(record)
     findings: list[ChainFinding] = []
     summaries: dict[str, StreamSummary] = {}

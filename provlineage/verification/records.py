@@ -111,7 +111,7 @@ def authenticate(items: list[Inspected], *, every_signature: bool = False) -> li
                 record.status, record.reason = check.status, check.reason
                 record.digest, record.authenticated_by = check.digest, check.authenticated_by
                 if check.stream is not None:
-                    if check.status is Status.VALID:
+                    if check.status.chained:
                         vouchers[check.stream] = (check.sequence, check.previous_digest, check.key_id)  # type: ignore[assignment]
                     else:
                         vouchers.pop(check.stream, None)

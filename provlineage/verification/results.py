@@ -69,12 +69,16 @@ class Report:
     def ok(self) -> bool:
         return bool(self.records) and not self.chain and all(r.status.verified for r in self.records)
 
+    def withheld(self) -> list[RecordResult]:
+        """Verified records from which values were withheld after signing (``provlineage withhold``)."""
+        return [r for r in self.records if r.status is Status.WITHHELD]
+
     def problems(self) -> list[RecordResult]:
         return [r for r in self.records if not r.status.verified]
 
     def verified_events(self) -> list[tuple[RecordResult, dict[str, Any]]]:
         """Events whose signature verified (requires ``keep_events=True``)."""
-        return [(r, r.event) for r in self.records if r.status is Status.VALID and r.event is not None]
+        return [(r, r.event) for r in self.records if r.status.chained and r.event is not None]
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -122,10 +122,19 @@ class EnvironmentRunFacet(_ProvlineageFacet, RunFacet):
     gpus: list[dict[str, Any]] | None = None
     distributions: dict[str, str] | None = None
     distributionsDigest: str | None = None
+    distributionCount: int | None = None
+    """How many distributions ``distributionsDigest`` covers; set also when ``distributions`` is left out."""
     git: dict[str, Any] | None = None
     containerImage: str | None = None
     environmentVariables: dict[str, str] | None = None
-    _additional_skip_redact: ClassVar[list[str]] = [*_NEVER_REDACT, "distributions", "distributionsDigest"]
+    entryFile: dict[str, str] | None = None
+    """``{"path", "digest"}`` of the file of the code that ran (script, DAG file, decorated function's module)."""
+    _additional_skip_redact: ClassVar[list[str]] = [
+        *_NEVER_REDACT,
+        "distributions",
+        "distributionsDigest",
+        "entryFile",
+    ]
 
     @staticmethod
     def _get_schema() -> str:

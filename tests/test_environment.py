@@ -18,11 +18,11 @@ from openlineage.client.serde import Serde
 from provlineage.environment import (
     ALLOWLIST_ENV_VAR,
     DEFAULT_ENV_ALLOWLIST,
-    _parse_nvidia_smi,
     collect_environment,
     normalize_distribution_name,
     strip_url_credentials,
 )
+from provlineage.environment.gpus import parse_nvidia_smi as _parse_nvidia_smi
 from provlineage.facets import EnvironmentRunFacet, schema_url
 
 REPO = Path(__file__).resolve().parents[1]
@@ -155,6 +155,14 @@ def test_credentials_in_allowlisted_url_values_are_stripped(monkeypatch: pytest.
     assert recorded == {"HTTPS_PROXY": "http://proxy.internal:3128"}
 
 
+def test_scheme_less_dsn_in_an_allowlisted_variable_loses_its_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WAREHOUSE", "app:pw-Kq7secret@db:5432/prod")
+
+    recorded = collect_environment(env_allowlist=["WAREHOUSE"], refresh=True).environmentVariables
+
+    assert recorded == {"WAREHOUSE": "db:5432/prod"}
+
+
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
@@ -168,6 +176,9 @@ def test_credentials_in_allowlisted_url_values_are_stripped(monkeypatch: pytest.
         ("https://github.com/org/repo.git", "https://github.com/org/repo.git"),
         ("/srv/git/repo.git", "/srv/git/repo.git"),
         ("file:///srv/git/repo.git", "file:///srv/git/repo.git"),
+        ("https://git.example.com/org/repo.git?access_token=glpat-Zx81", "https://git.example.com/org/repo.git"),
+        ("https://host.example/r.git?ref=main#token=abc", "https://host.example/r.git"),
+        ("app:pw-Kq7@db:5432/prod", "db:5432/prod"),
     ],
 )
 def test_strip_url_credentials(url: str, expected: str) -> None:
@@ -305,3 +316,87 @@ def _validate(payload: dict[str, object], schema: dict[str, object]) -> None:
         else schema
     )
     Draft202012Validator(target, registry=registry).validate(payload)
+
+
+# --- the code that ran (#11 item 6) ------------------------------------------------------------------------------
+SCRIPT = """
+import json, sys
+from provlineage.environment import collect_environment
+facet = collect_environment(include_distributions=False)
+print(json.dumps({"git": facet.git, "entryFile": facet.entryFile}))
+"""
+
+
+def _run_script(script: Path, cwd: Path) -> dict[str, object]:
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=cwd, capture_output=True, text=True, check=True, env=dict(os.environ)
+    )
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+@needs_git
+def test_git_comes_from_the_script_that_ran_not_the_working_directory(isolated_tmp: Path) -> None:
+    repo, outside = isolated_tmp / "repo", isolated_tmp / "outside"
+    (repo / "jobs").mkdir(parents=True)
+    outside.mkdir()
+    _git(repo, "init", "-q")
+    _git(repo, "remote", "add", "origin", "https://ci:tok3n@git.example.com/team/proj.git?access_token=glpat-Zx81")
+    inside_script = repo / "jobs" / "train.py"
+    inside_script.write_text(SCRIPT)
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "first")
+    outside_script = outside / "train.py"
+    outside_script.write_text(SCRIPT + "# another file\n")
+
+    from_elsewhere = _run_script(inside_script, cwd=outside)  # a script in a repository, run from outside it
+    from_inside = _run_script(outside_script, cwd=repo)  # a script outside any repository, run from inside one
+
+    assert from_elsewhere["git"] == {
+        "commit": _git(repo, "rev-parse", "HEAD"),
+        "branch": _git(repo, "rev-parse", "--abbrev-ref", "HEAD"),
+        "dirty": False,
+        "remoteUrl": "https://git.example.com/team/proj.git",
+    }
+    assert from_elsewhere["entryFile"] == {
+        "path": "jobs/train.py",
+        "digest": "sha256:" + hashlib.sha256(inside_script.read_bytes()).hexdigest(),
+    }
+    assert from_inside["git"] is None
+    assert from_inside["entryFile"] == {
+        "path": "train.py",
+        "digest": "sha256:" + hashlib.sha256(outside_script.read_bytes()).hexdigest(),
+    }
+
+
+def test_entry_file_of_a_function_is_its_module_and_a_change_is_seen(tmp_path: Path) -> None:
+    from provlineage.environment import entry_file_of
+
+    module = tmp_path / "job_module.py"
+    module.write_text("def train():\n    return 1\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import job_module  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(str(tmp_path))
+
+    assert entry_file_of(job_module.train) == str(module)
+    first = collect_environment(entry_file=str(module), include_distributions=False).entryFile
+    module.write_text("def train():\n    return 2  # changed\n")
+    second = collect_environment(entry_file=str(module), include_distributions=False).entryFile
+
+    assert first is not None and second is not None and first["path"] == "job_module.py"
+    assert second["digest"] == "sha256:" + hashlib.sha256(module.read_bytes()).hexdigest() != first["digest"]
+
+
+# --- size: the list once per run (#11 item 7) --------------------------------------------------------------------
+def test_without_distributions_keeps_the_digest_and_count_that_tie_it_to_the_full_list() -> None:
+    from provlineage.environment import without_distributions
+
+    full = collect_environment()
+    slim = without_distributions(full)
+
+    assert full.distributions and slim.distributions is None
+    assert slim.distributionsDigest == full.distributionsDigest
+    assert slim.distributionCount == full.distributionCount == len(full.distributions)
+    assert without_distributions(full) is slim and without_distributions(slim) is slim
+    assert len(Serde.to_json(slim)) < len(Serde.to_json(full)) - 20 * len(full.distributions)

@@ -155,7 +155,7 @@ def environment_summary(facet: dict[str, Any] | None) -> dict[str, Any] | None:
         "hostname": facet.get("hostname"),
         "containerImage": facet.get("containerImage"),
         "distributionsDigest": facet.get("distributionsDigest"),
-        "distributionCount": len(distributions) if distributions else None,
+        "distributionCount": len(distributions) if distributions else facet.get("distributionCount"),
         "keyPackages": {name: distributions[name] for name in KEY_PACKAGES if name in distributions} or None,
         "gpus": len(facet["gpus"]) if isinstance(facet.get("gpus"), list) else None,
     }

@@ -40,8 +40,11 @@ def error_facet(error: BaseException) -> error_message_run.ErrorMessageRunFacet:
 def run_facets(run: Run, state: RunState, error: BaseException | None) -> dict[str, Any]:
     """START: environment and parent.  Terminal events add everything the run logged, and the error."""
     facets: dict[str, Any] = {}
-    if run._environment is not None:
-        facets[pf.ENVIRONMENT] = run._environment
+    if run._environment is not None:  # the distribution list on START only; later events carry its digest
+        from provlineage.environment import without_distributions
+
+        environment = run._environment
+        facets[pf.ENVIRONMENT] = environment if state is RunState.START else without_distributions(environment)
     if run._parent is not None:
         facets["parent"] = run._parent.facet()
     if state is RunState.START:

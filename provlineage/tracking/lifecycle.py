@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import Any
 
 from openlineage.client.client import OpenLineageClient
 from openlineage.client.event_v2 import RunState
@@ -38,7 +39,7 @@ def emit(run: Run, state: RunState, error: BaseException | None = None) -> None:
         )
 
 
-def start(run: Run) -> None:
+def start(run: Run, code: Any = None) -> None:
     """Resolve strict mode and the client, collect the environment, send START (raises only in strict mode)."""
     options = run.options
     run.strict = options.strict if options.strict is not None else truthy(os.environ.get(STRICT_ENV))
@@ -57,10 +58,10 @@ def start(run: Run) -> None:
     if options.strict is None and getattr(getattr(run._client, "transport", None), "strict", False) is True:
         run.strict = True
     if options.environment:
-        from provlineage.environment import collect_environment
+        from provlineage.environment import collect_environment, entry_file_of
 
-        try:
-            run._environment = collect_environment()
+        try:  # the code that ran: the decorated function's module, else the __main__ script
+            run._environment = collect_environment(entry_file=entry_file_of(code))
         except Exception as error:  # collection is meant never to raise; a run must not depend on it
             log.warning("provlineage: environment not recorded (%s: %s)", type(error).__name__, error)
     emit(run, RunState.START)

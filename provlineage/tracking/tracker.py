@@ -27,8 +27,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 class Tracker:
     """What :func:`track` returns; the options are checked when it is made, each run starts on entry."""
 
-    def __init__(self, options: TrackOptions) -> None:
+    def __init__(self, options: TrackOptions, code: Any = None) -> None:
         self.options = options
+        self._code = code
+        """The decorated function: its module is the code the environment facet names."""
         self._run: Run | None = None
         self._token: contextvars.Token[Run | None] | None = None
 
@@ -38,7 +40,7 @@ class Tracker:
                 f"track({self.options.job_name!r}) is already active", "call track() again for a second run"
             )
         run = Run(self.options)
-        lifecycle.start(run)  # raises only in strict mode, before the body runs
+        lifecycle.start(run, self._code)  # raises only in strict mode, before the body runs
         self._run, self._token = run, current.set(run)
         return run
 
@@ -64,14 +66,14 @@ class Tracker:
 
             @functools.wraps(function)
             async def run_async(*args: Any, **kwargs: Any) -> Any:
-                with Tracker(self.options):
+                with Tracker(self.options, function):
                     return await function(*args, **kwargs)
 
             return run_async  # type: ignore[return-value]
 
         @functools.wraps(function)
         def run_sync(*args: Any, **kwargs: Any) -> Any:
-            with Tracker(self.options):
+            with Tracker(self.options, function):
                 return function(*args, **kwargs)
 
         return run_sync  # type: ignore[return-value]

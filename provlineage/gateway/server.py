@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
+from collections.abc import Iterator
 
 import uvicorn
 
 from provlineage.gateway import logs
 from provlineage.gateway.app import create_app
 from provlineage.gateway.config import GatewayConfig
+
+
+class _Server(uvicorn.Server):
+    """uvicorn re-raises the stopping signal after its graceful shutdown; a clean stop should exit 0 instead."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        for stop in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(stop, self.handle_exit)
+        yield
 
 
 def serve(
@@ -21,7 +34,7 @@ def serve(
     """Serve until stopped.  TLS straight from uvicorn when a certificate and key are given."""
     logs.configure(log_level)
     app = create_app(config)
-    server = uvicorn.Server(
+    server = _Server(
         uvicorn.Config(
             app,
             host=config.host,

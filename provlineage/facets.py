@@ -186,7 +186,8 @@ class InferenceRunFacet(_ProvlineageFacet, RunFacet):
     firstId: str | None = None
     lastId: str | None = None
     payloadsRetained: bool = False
-    _additional_skip_redact: ClassVar[list[str]] = [*_NEVER_REDACT, "merkleRoot", "modelDigest"]
+    digestKeyId: str | None = None
+    _additional_skip_redact: ClassVar[list[str]] = [*_NEVER_REDACT, "merkleRoot", "modelDigest", "digestKeyId"]
 
     @staticmethod
     def _get_schema() -> str:

@@ -85,7 +85,12 @@ def test_every_withholdable_leaf_is_salted_and_the_event_verifies_as_is(signer: 
     sign_event_line(signed, signer)
     salts = signed["run"]["facets"]["provlineage_signature"]["salts"]
     assert sorted(salts) == sorted(
-        [POINTER, POINTER.replace("/db", "/lr"), POINTER.replace("/db", "/layers/0"), POINTER.replace("/db", "/layers/1")]
+        [
+            POINTER,
+            POINTER.replace("/db", "/lr"),
+            POINTER.replace("/db", "/layers/0"),
+            POINTER.replace("/db", "/layers/1"),
+        ]
     )
     assert check_event(loads(json.dumps(signed)), keyring).status is Status.VALID
 

@@ -34,7 +34,9 @@ from provlineage.inference.checks import (
     check_inference_log,
     commitments,
     prove_committed,
+    prove_input,
 )
+from provlineage.inference.digest_key import DigestKey, load_digest_key, write_digest_key
 from provlineage.inference.proofs import (
     InclusionProof,
     RunInferences,
@@ -65,6 +67,7 @@ __all__ = [
     "SEAL_PAYLOAD_TYPE",
     "SEAL_TYPE",
     "Commitment",
+    "DigestKey",
     "InclusionProof",
     "InferenceLogError",
     "InferenceRecorder",
@@ -78,9 +81,12 @@ __all__ = [
     "commitments",
     "default_log_path",
     "inference_id",
+    "load_digest_key",
     "prove_committed",
     "prove_inference",
+    "prove_input",
     "read_inference_log",
     "sign_seal",
     "verify_inclusion",
+    "write_digest_key",
 ]

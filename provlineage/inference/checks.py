@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -9,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from provlineage.facets import INFERENCE
+from provlineage.inference.digest_key import DigestKey
 from provlineage.inference.proofs import InclusionProof, _proof_of, read_inference_log, verify_inclusion
-from provlineage.inference.records import InferenceLogError, default_log_path
+from provlineage.inference.records import InferenceLogError, canonical_json, default_log_path
 from provlineage.inference.seals import check_seal
 from provlineage.keys import Keyring
 
@@ -25,6 +27,7 @@ class Commitment:
     log: str | None
     source: str
     line: int
+    model_digest: str | None = None
 
 
 def commitments(events: Iterable[tuple[str, int, dict[str, Any]]]) -> dict[str, Commitment]:
@@ -37,8 +40,15 @@ def commitments(events: Iterable[tuple[str, int, dict[str, Any]]]) -> dict[str, 
             continue
         count, root, where = facet.get("count"), facet.get("merkleRoot"), facet.get("log")
         if isinstance(count, int) and isinstance(root, str):
+            model = facet.get("modelDigest")
             found[run["runId"]] = Commitment(
-                run["runId"], count, root, where if isinstance(where, str) else None, source, line
+                run["runId"],
+                count,
+                root,
+                where if isinstance(where, str) else None,
+                source,
+                line,
+                model if isinstance(model, str) else None,
             )
     return found
 
@@ -171,4 +181,44 @@ def prove_committed(
     raise InferenceLogError(
         f"inference {inference_id} is in none of the inference logs searched ({', '.join(searched) or 'none found'})",
         "check the id, or pass the log with --inference-log PATH",
+    )
+
+
+def prove_input(
+    input_value: Any,
+    committed: Mapping[str, Commitment],
+    logs: Iterable[str | os.PathLike[str]],
+    digest_key: DigestKey | None = None,
+) -> tuple[str, InclusionProof, Commitment]:
+    """Prove that ``input_value`` was scored: its id under each committed model, proven, with a matching digest.
+
+    With keyed digests only the holder of ``digest_key`` can do this; a reader of the log cannot.
+    """
+    canonical_input = canonical_json(input_value)
+    if digest_key is None:
+        expected = "sha256:" + hashlib.sha256(canonical_input).hexdigest()
+        make_id = lambda data: "inf-" + hashlib.sha256(data).hexdigest()[:32]  # noqa: E731
+    else:
+        expected = "hmac-sha256:" + digest_key.hexdigest(canonical_input)
+        make_id = lambda data: "inf-" + digest_key.hexdigest(data)[:32]  # noqa: E731
+    models = dict.fromkeys([commitment.model_digest or "" for commitment in committed.values()] or [""])
+    ids = [make_id(model.encode("ascii") + b"\n" + canonical_input) for model in models]
+    logs = list(logs)
+    reasons = []
+    for candidate in ids:
+        try:
+            proof, commitment = prove_committed(candidate, committed, logs)
+        except InferenceLogError:
+            continue  # not scored under this model (or not provable): the next candidate may be
+        if proof.record.get("inputDigest") != expected:
+            reasons.append(f"record {candidate} holds another input digest")
+            continue
+        return candidate, proof, commitment
+    keyed = "with the digest key given" if digest_key is not None else "with plain SHA-256 digests"
+    raise InferenceLogError(
+        f"no verified run scored this input ({keyed}; {len(ids)} candidate id(s) tried"
+        + (f"; {'; '.join(reasons)}" if reasons else "")
+        + ")",
+        "check the input (exactly as passed to log_inference); if the run used keyed digests "
+        "(its provlineage_inference facet has digestKeyId), pass --inference-digest-key",
     )

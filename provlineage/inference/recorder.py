@@ -12,6 +12,7 @@ from typing import Any
 from provlineage._internal import merkle
 from provlineage._internal.canonical import canonical_bytes, prepare
 from provlineage.facets import InferenceRunFacet
+from provlineage.inference.digest_key import DigestKey
 from provlineage.inference.records import (
     DEFAULT_BATCH_SIZE,
     LOG_FORMAT,
@@ -35,7 +36,9 @@ class Sealed:
     first_id: str | None
     last_id: str | None
 
-    def facet(self, *, model_digest: str | None, log_path: Path, payloads_retained: bool) -> InferenceRunFacet:
+    def facet(
+        self, *, model_digest: str | None, log_path: Path, payloads_retained: bool, digest_key_id: str | None = None
+    ) -> InferenceRunFacet:
         return InferenceRunFacet(
             count=self.count,
             merkleRoot=self.merkle_root,
@@ -44,7 +47,12 @@ class Sealed:
             firstId=self.first_id,
             lastId=self.last_id,
             payloadsRetained=payloads_retained,
+            digestKeyId=digest_key_id,
         )
+
+
+def _sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 class InferenceRecorder:
@@ -62,6 +70,7 @@ class InferenceRecorder:
         job_name: str,
         model_digest: str | None,
         retain_payloads: bool = False,
+        digest_key: DigestKey | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
     ) -> None:
         self.path = Path(path)
@@ -71,6 +80,9 @@ class InferenceRecorder:
         self.retain_payloads = retain_payloads
         self._batch_size = max(1, batch_size)
         self._model_prefix = (model_digest or "").encode("ascii") + b"\n"
+        self.digest_key = digest_key
+        self._hexdigest = digest_key.hexdigest if digest_key is not None else _sha256_hex
+        self._digest_prefix = "hmac-sha256:" if digest_key is not None else "sha256:"
         self._tail = f',"runId":"{run_id}","time":"'
         self._pending: list[str] = []
         self._tree = merkle.MerkleAccumulator()
@@ -88,13 +100,13 @@ class InferenceRecorder:
         canonical_input = canonical_json(input)
         canonical_output = canonical_json(output)
         if id is None:
-            record_id = "inf-" + hashlib.sha256(self._model_prefix + canonical_input).hexdigest()[:32]
+            record_id = "inf-" + self._hexdigest(self._model_prefix + canonical_input)[:32]
             id_json = record_id
         else:
             record_id = str(id)
             id_json = canonical_json(record_id).decode("utf-8")[1:-1]  # JCS escaping; a lone surrogate is refused
-        input_digest = hashlib.sha256(canonical_input).hexdigest()
-        output_digest = hashlib.sha256(canonical_output).hexdigest()
+        input_digest = self._digest_prefix + self._hexdigest(canonical_input)
+        output_digest = self._digest_prefix + self._hexdigest(canonical_output)
         stamp = _now()
         with self._lock:
             if self._sealed is not None:
@@ -104,13 +116,13 @@ class InferenceRecorder:
             if self.retain_payloads:
                 line = (
                     f'{{"id":"{id_json}","index":{index},"input":{canonical_input.decode()},'
-                    f'"inputDigest":"sha256:{input_digest}","output":{canonical_output.decode()},'
-                    f'"outputDigest":"sha256:{output_digest}"{self._tail}{stamp}","type":"{RECORD_TYPE}"}}'
+                    f'"inputDigest":"{input_digest}","output":{canonical_output.decode()},'
+                    f'"outputDigest":"{output_digest}"{self._tail}{stamp}","type":"{RECORD_TYPE}"}}'
                 )
             else:
                 line = (
-                    f'{{"id":"{id_json}","index":{index},"inputDigest":"sha256:{input_digest}",'
-                    f'"outputDigest":"sha256:{output_digest}"{self._tail}{stamp}","type":"{RECORD_TYPE}"}}'
+                    f'{{"id":"{id_json}","index":{index},"inputDigest":"{input_digest}",'
+                    f'"outputDigest":"{output_digest}"{self._tail}{stamp}","type":"{RECORD_TYPE}"}}'
                 )
             self._tree.append(merkle.leaf_hash(line.encode("utf-8")))
             self._pending.append(line)
@@ -159,6 +171,7 @@ class InferenceRecorder:
                 "firstId": sealed.first_id,
                 "lastId": sealed.last_id,
                 "payloadsRetained": self.retain_payloads,
+                "digestKeyId": self.digest_key.key_id if self.digest_key is not None else None,
                 "time": _now(),
             }
             seal = {key: value for key, value in seal.items() if value is not None}

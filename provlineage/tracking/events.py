@@ -59,6 +59,7 @@ def run_facets(run: Run, state: RunState, error: BaseException | None) -> dict[s
             model_digest=run._recorder.model_digest,
             log_path=run._recorder.path,
             payloads_retained=run._recorder.retain_payloads,
+            digest_key_id=run._recorder.digest_key.key_id if run._recorder.digest_key is not None else None,
         )
     if error is not None:
         facets["errorMessage"] = error_facet(error)

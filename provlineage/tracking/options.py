@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from openlineage.client.client import OpenLineageClient
@@ -11,6 +11,7 @@ from openlineage.client.client import OpenLineageClient
 from provlineage._internal import values
 from provlineage.errors import ConfigError
 from provlineage.hyperparameters import secret_matcher
+from provlineage.inference.digest_key import DIGEST_KEY_ENV, DigestKey, load_digest_key
 
 STRICT_ENV = "PROVLINEAGE_STRICT"
 INFERENCE_LOG_ENV = "PROVLINEAGE_INFERENCE_LOG"
@@ -32,7 +33,10 @@ class TrackOptions:
     """What :func:`provlineage.track` was given; every check runs in ``__post_init__``.
 
     ``strict=None`` means "decide at run start" (``PROVLINEAGE_STRICT``, then the transport's ``strict``).
+    ``inference_digest_key`` (else ``$PROVLINEAGE_INFERENCE_DIGEST_KEY``) turns on keyed inference digests.
     """
+
+    digest_key: DigestKey | None = field(init=False, default=None, repr=False)
 
     job_name: str
     kind: str
@@ -46,6 +50,7 @@ class TrackOptions:
     hash_options: Any = None
     manifest_limit: int = 1000
     environment: bool = True
+    inference_digest_key: str | os.PathLike[str] | None = None
 
     def __post_init__(self) -> None:
         if not self.job_name or not isinstance(self.job_name, str):
@@ -59,6 +64,8 @@ class TrackOptions:
             )
         if self.secret_pattern is not None:
             secret_matcher(self.secret_pattern)  # a bad pattern is a ConfigError here, not in the job's body
+        key_path = self.inference_digest_key or os.environ.get(DIGEST_KEY_ENV) or None
+        object.__setattr__(self, "digest_key", load_digest_key(key_path) if key_path else None)
 
     @staticmethod
     def default_namespace(namespace: str | None) -> str:

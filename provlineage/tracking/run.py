@@ -258,6 +258,7 @@ class Run:
                     job_name=self.job_name,
                     model_digest=self.model_digest,
                     retain_payloads=self.options.retain_payloads,
+                    digest_key=self.options.digest_key,
                 )
             return self._recorder
 

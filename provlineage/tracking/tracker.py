@@ -93,6 +93,7 @@ def track(
     hash_options: Any = None,
     manifest_limit: int = 1000,
     environment: bool = True,
+    inference_digest_key: str | os.PathLike[str] | None = None,
 ) -> Tracker:
     """Track a custom job as an OpenLineage run; use as ``with track(...) as run:`` or ``@track(...)``.
 
@@ -101,7 +102,9 @@ def track(
     defaults to ``$PROVLINEAGE_INFERENCE_LOG``, else ``<event log>.inferences.jsonl`` beside the transport's file
     log, else ``./provlineage.inferences.jsonl``.  ``retain_payloads`` keeps raw inference inputs/outputs in that
     log (they may be personal data).  ``hash_options`` is a :class:`provlineage.hashing.HashOptions`;
-    ``manifest_limit`` caps per-file manifests in events.
+    ``manifest_limit`` caps per-file manifests in events.  ``inference_digest_key`` (a file from ``provlineage keygen
+    --inference-digest-key``; else ``$PROVLINEAGE_INFERENCE_DIGEST_KEY``) makes inference digests and ids keyed
+    HMAC-SHA-256, so a reader of the log cannot recover inputs from a small space.
     """
     return Tracker(
         TrackOptions(
@@ -117,5 +120,6 @@ def track(
             hash_options=hash_options,
             manifest_limit=manifest_limit,
             environment=environment,
+            inference_digest_key=inference_digest_key,
         )
     )

@@ -2,16 +2,21 @@
 
 Layout of one spool directory (one per inner transport, ``<spool_dir>/<transport name>/``)::
 
-    .queue                    lock file; holds when the next re-send may be tried and the last error
+    .queue                    lock taken to append; holds the last entry number given out
+    .drain                    lock taken to send; holds when the next re-send may be tried and the last error
     0000000000000001.json     one signed event per file (its exact JSON line), in sending order
-    dead-letter.jsonl         events the backend refused (4xx), with the status and the server's answer
+    dead-letter.jsonl         events the backend refused (4xx) and entries that could not be read, with the reason
+    unreadable/               entries that could not be read, kept byte for byte (named in dead-letter.jsonl)
 
-Each event file is written to a temporary name, fsynced, renamed into place and the directory fsynced, so a
-spooled event survives a crash of the process or of the OS, and a half-written one is never sent.  Files are
-numbered one past the highest present; everything happens under an exclusive lock on ``.queue``, so writers
-and the re-sender (``provlineage flush`` or a later emit) agree on the order.  Delivery is at least once: a
-crash between a successful send and the removal of the file sends the event again, which the verifier then
-reports as a duplicate.
+Two locks, so that appending never waits for the network: a writer holds ``.queue`` only while it writes one
+file (local, bounded work, done under the chain lock); a sender holds ``.drain`` while it sends, so two processes
+never send the same entry, and it is the only one that removes entries.  Entry numbers come from a counter in
+``.queue`` and are never reused, so a name always means one event and the oldest pending entry is the next to send.
+
+Each entry is written to a temporary name, fsynced, renamed into place and the directory fsynced, so a spooled
+event survives a crash of the process or of the OS, and a half-written one is never sent.  Delivery is at least
+once: a crash between a successful send and the removal of the entry sends the event again, which the verifier
+then reports as a duplicate.
 """
 
 from __future__ import annotations
@@ -29,9 +34,13 @@ from typing import Any
 from provlineage._internal.fdlock import locked_open
 
 QUEUE_FILE = ".queue"
+DRAIN_FILE = ".drain"
 DEAD_LETTER_FILE = "dead-letter.jsonl"
+UNREADABLE_DIR = "unreadable"
 _EVENT_FILE = re.compile(r"^(\d{16})\.json$")
-_QUEUE_RECORD = 1024
+_RECORD = 1024
+#: Longest wait between re-sends when a backend keeps failing (the wait doubles from ``retry_interval``).
+MAX_BACKOFF_SECONDS = 300.0
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -43,32 +52,50 @@ def _fsync_dir(directory: Path) -> None:
             os.close(fd)
 
 
+def _read_record(fd: int) -> dict[str, Any]:
+    raw = os.pread(fd, _RECORD, 0)
+    try:
+        value = json.loads(raw) if raw.strip() else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _write_record(fd: int, record: dict[str, Any]) -> None:
+    data = json.dumps(record, ensure_ascii=True).encode()[: _RECORD - 1]
+    os.pwrite(fd, data.ljust(_RECORD - 1) + b"\n", 0)
+
+
+def _entries(directory: Path) -> list[str]:
+    try:
+        return sorted(name for name in os.listdir(directory) if _EVENT_FILE.match(name))
+    except FileNotFoundError:
+        return []
+
+
 class SpoolQueue:
-    """A spool directory while its lock is held."""
+    """A spool directory while its append lock is held (writers; local work only)."""
 
     def __init__(self, directory: Path, fd: int) -> None:
         self.directory = directory
         self._fd = fd
-        self._names: list[str] | None = None
+        self._cleaned = False
 
-    # --- pending events ------------------------------------------------------------------------------------
     def pending(self) -> list[str]:
-        """Names of the spooled events, oldest first."""
-        if self._names is None:
-            names = []
+        """Names of the spooled events, oldest first (a sender may remove some meanwhile)."""
+        if not self._cleaned:  # temporary files left by a writer that crashed: only append-lock holders write them
+            self._cleaned = True
             for name in os.listdir(self.directory):
-                if _EVENT_FILE.match(name):
-                    names.append(name)
-                elif name.endswith(".tmp"):  # left by a writer that crashed: only lock holders write
+                if name.endswith(".tmp"):
                     with contextlib.suppress(OSError):
                         os.unlink(self.directory / name)
-            self._names = sorted(names)
-        return self._names
+        return _entries(self.directory)
 
     def append(self, text: str) -> str:
-        """Store one event durably at the end of the queue and return its file name."""
+        """Store one event durably at the end of the queue and return its entry name."""
         names = self.pending()
-        number = int(names[-1][:16]) + 1 if names else 1
+        last = _read_record(self._fd).get("last")
+        number = max(last if isinstance(last, int) else 0, int(names[-1][:16]) if names else 0) + 1
         name = f"{number:016d}.json"
         temporary = self.directory / f".{name}.tmp"
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -81,8 +108,20 @@ class SpoolQueue:
             os.close(fd)
         os.replace(temporary, self.directory / name)
         _fsync_dir(self.directory)
-        names.append(name)
+        _write_record(self._fd, {"last": number})
         return name
+
+
+class SpoolDrain:
+    """A spool directory while its send lock is held (the only holder that removes entries)."""
+
+    def __init__(self, directory: Path, fd: int) -> None:
+        self.directory = directory
+        self._fd = fd
+
+    def pending(self) -> list[str]:
+        """Names of the spooled events, oldest first (writers may add more meanwhile)."""
+        return _entries(self.directory)
 
     def read(self, name: str) -> str:
         return (self.directory / name).read_text(encoding="utf-8")
@@ -90,66 +129,41 @@ class SpoolQueue:
     def remove(self, name: str) -> None:
         os.unlink(self.directory / name)
         _fsync_dir(self.directory)
-        if self._names is not None and name in self._names:
-            self._names.remove(name)
 
-    # --- when to try again ---------------------------------------------------------------------------------
-    def _record(self) -> dict[str, Any]:
-        raw = os.pread(self._fd, _QUEUE_RECORD, 0)
+    # --- refused or unreadable events ----------------------------------------------------------------------
+    def set_aside(self, name: str, *, target: str, reason: str) -> Path:
+        """Move an entry that cannot be sent to ``unreadable/`` (bytes kept) and say why in ``dead-letter.jsonl``.
+
+        Raises :class:`OSError` only when the entry can be neither moved nor read.
+        """
+        source = self.directory / name
+        aside = self.directory / UNREADABLE_DIR / name
+        record: dict[str, Any] = {"transport": target, "file": name, "reason": reason}
         try:
-            value = json.loads(raw) if raw.strip() else {}
-        except ValueError:
-            return {}
-        return value if isinstance(value, dict) else {}
+            aside.parent.mkdir(exist_ok=True, mode=0o700)
+            os.replace(source, aside)
+            _fsync_dir(self.directory)
+            record["keptAt"] = str(aside)
+        except OSError as error:  # cannot move it: keep its bytes in the dead-letter record, then drop it
+            raw = source.read_bytes()
+            record.update(eventText=raw.decode("utf-8", "backslashreplace"), moveError=str(error))
+            os.unlink(source)
+        with contextlib.suppress(OSError):  # lossless view of small text entries, for the reader's convenience
+            if "eventText" not in record and aside.stat().st_size <= 1_000_000:
+                record["eventText"] = aside.read_bytes().decode("utf-8", "backslashreplace")
+        return _append_dead_letter(self.directory, record)
 
-    def _write_record(self, record: dict[str, Any]) -> None:
-        data = json.dumps(record, ensure_ascii=True).encode()[: _QUEUE_RECORD - 1]
-        os.pwrite(self._fd, data.ljust(_QUEUE_RECORD - 1) + b"\n", 0)
 
-    def due(self) -> bool:
-        """Whether a re-send may be tried now (the last failure's retry interval has passed)."""
-        retry_at = self._record().get("retryAt")
-        return not isinstance(retry_at, (int, float)) or time.time() >= retry_at
-
-    def defer(self, seconds: float, error: str) -> None:
-        """Remember a failure: no re-send before ``seconds`` from now (``provlineage flush`` ignores this)."""
-        self._write_record({"retryAt": time.time() + seconds, "lastError": error[:600]})
-
-    def last_error(self) -> str | None:
-        error = self._record().get("lastError")
-        return error if isinstance(error, str) else None
-
-    def clear(self) -> None:
-        self._write_record({})
-
-    # --- refused events ------------------------------------------------------------------------------------
-    def dead_letter(self, text: str, *, target: str, status: int | None, reason: str) -> Path:
-        """Append a refused event, with the status and the server's answer, to ``dead-letter.jsonl``."""
-        return self._append_dead_letter(
-            {"transport": target, "status": status, "reason": reason, "event": json.loads(text)}
-        )
-
-    def dead_letter_file(self, name: str, *, target: str, reason: str) -> Path:
-        """Append a spooled file that cannot be read as an event, as raw bytes (lossless), to ``dead-letter.jsonl``."""
-        try:
-            raw = (self.directory / name).read_bytes().decode("utf-8", "backslashreplace")
-        except OSError as error:
-            raw = f"<unreadable: {error}>"
-        return self._append_dead_letter({"transport": target, "file": name, "reason": reason, "eventText": raw})
-
-    def _append_dead_letter(self, fields: dict[str, Any]) -> Path:
-        record = {
-            "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            **fields,
-        }
-        path = self.directory / DEAD_LETTER_FILE
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        try:
-            os.write(fd, (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        return path
+def _append_dead_letter(directory: Path, fields: dict[str, Any]) -> Path:
+    record = {"time": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"), **fields}
+    path = directory / DEAD_LETTER_FILE
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return path
 
 
 class Spool:
@@ -164,19 +178,93 @@ class Spool:
         return self.directory / DEAD_LETTER_FILE
 
     @contextlib.contextmanager
-    def locked(self) -> Iterator[SpoolQueue]:
+    def _locked(self, name: str, timeout: float) -> Iterator[int]:
+        path = self.directory / name
         with contextlib.ExitStack() as stack:
-            path = self.directory / QUEUE_FILE
             try:
-                fd = stack.enter_context(locked_open(path, os.O_RDWR, timeout=self.lock_timeout, mode=0o600))
+                fd = stack.enter_context(locked_open(path, os.O_RDWR, timeout=timeout, mode=0o600))
             except FileNotFoundError:
                 self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-                fd = stack.enter_context(locked_open(path, os.O_RDWR, timeout=self.lock_timeout, mode=0o600))
+                fd = stack.enter_context(locked_open(path, os.O_RDWR, timeout=timeout, mode=0o600))
+            yield fd
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[SpoolQueue]:
+        """Hold the append lock (never held across network I/O, so waiting for it is short)."""
+        with self._locked(QUEUE_FILE, self.lock_timeout) as fd:
             yield SpoolQueue(self.directory, fd)
 
+    @contextlib.contextmanager
+    def draining(self, timeout: float | None = None) -> Iterator[SpoolDrain]:
+        """Hold the send lock (raises :class:`~provlineage.errors.LockTimeout` after ``timeout`` seconds)."""
+        with self._locked(DRAIN_FILE, self.lock_timeout if timeout is None else timeout) as fd:
+            yield SpoolDrain(self.directory, fd)
+
+    def pending(self) -> list[str]:
+        """Spooled entries, oldest first (without a lock; for reports and checks)."""
+        return _entries(self.directory)
+
     def count(self) -> int:
-        """Spooled events (without taking the lock; for reports)."""
+        """Spooled events (without taking a lock; for reports)."""
+        return len(_entries(self.directory))
+
+    def holds(self, name: str) -> bool:
+        """Whether entry ``name`` is still waiting (names are never reused)."""
+        return (self.directory / name).exists()
+
+    def dead_letter(self, text: str, *, target: str, status: int | None, reason: str) -> Path:
+        """Append a refused event, with the status and the server's answer, to ``dead-letter.jsonl``."""
+        return _append_dead_letter(
+            self.directory, {"transport": target, "status": status, "reason": reason, "event": json.loads(text)}
+        )
+
+    # --- when to try again (one pread/pwrite of the ``.drain`` record; no lock needed) ---------------------
+    @contextlib.contextmanager
+    def _record_fd(self) -> Iterator[int]:
         try:
-            return sum(1 for name in os.listdir(self.directory) if _EVENT_FILE.match(name))
+            fd = os.open(self.directory / DRAIN_FILE, os.O_RDWR | os.O_CREAT, 0o600)
         except FileNotFoundError:
-            return 0
+            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(self.directory / DRAIN_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            yield fd
+        finally:
+            os.close(fd)
+
+    def _record(self) -> dict[str, Any]:
+        try:
+            fd = os.open(self.directory / DRAIN_FILE, os.O_RDONLY)
+        except OSError:
+            return {}
+        try:
+            return _read_record(fd)
+        finally:
+            os.close(fd)
+
+    def due(self) -> bool:
+        """Whether a re-send may be tried now (the back-off after the last failure has passed)."""
+        retry_at = self._record().get("retryAt")
+        return not isinstance(retry_at, (int, float)) or time.time() >= retry_at
+
+    def defer(self, seconds: float, error: str) -> float:
+        """Remember a failure: no re-send for ``seconds``, doubled for each failure in a row (up to a cap).
+
+        Returns the wait chosen.  ``provlineage flush`` ignores it.
+        """
+        with self._record_fd() as fd:
+            failures = _read_record(fd).get("failures")
+            failures = failures + 1 if isinstance(failures, int) else 1
+            wait = min(seconds * 2 ** min(failures - 1, 20), max(seconds, MAX_BACKOFF_SECONDS))
+            _write_record(fd, {"retryAt": time.time() + wait, "failures": failures, "lastError": error[:600]})
+        return wait
+
+    def last_error(self) -> str | None:
+        """The last send failure recorded."""
+        error = self._record().get("lastError")
+        return error if isinstance(error, str) else None
+
+    def clear(self) -> None:
+        """The backend took an event: forget the failures."""
+        if self._record():
+            with self._record_fd() as fd:
+                _write_record(fd, {})

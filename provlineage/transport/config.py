@@ -54,6 +54,8 @@ class SigningConfig(Config):
     retry_interval: float = 5.0
     resend_batch: int = 100
     lock_timeout: float = 30.0
+    delivery_timeout: float = 2.0
+    exit_timeout: float = 5.0
     problem: ConfigError | None = attr.field(default=None, metadata=_NOT_A_KEY, eq=False, repr=False)
     """Why this config cannot record events (``None`` when it can); only ever set when ``strict`` is false."""
     problem_key: str | None = attr.field(default=None, metadata=_NOT_A_KEY, eq=False, repr=False)
@@ -158,5 +160,7 @@ _PARSERS = {
     "strict": _boolean,
     "retry_interval": _seconds,
     "lock_timeout": _seconds,
+    "delivery_timeout": _seconds,
+    "exit_timeout": _seconds,
     "resend_batch": _count,
 }

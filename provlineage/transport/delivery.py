@@ -1,25 +1,34 @@
-"""Delivery that loses nothing: each inner backend gets its own spool, re-sent in order.
+"""Delivery that loses nothing and never holds the chain lock across the network.
 
 :class:`SigningTransport` wraps every *leaf* of its inner transport tree (the children of a ``composite`` are
-wrapped one by one) in a :class:`Delivery`.  Spooling per leaf matters: ``composite`` swallows a child's failure
-when ``continue_on_failure`` is true, and with file + HTTP a re-send must not write the file a second time.
+wrapped one by one) in a :class:`Delivery` with a spool of its own.  Spooling per leaf matters: ``composite``
+swallows a child's failure when ``continue_on_failure`` is true, and with file + HTTP a re-send must not write the
+file a second time.
 
-For each event a :class:`Delivery`, holding its spool's lock:
+Two modes:
 
-* sends it at once when nothing is spooled;
-* otherwise first re-sends the spooled events, oldest first (at most ``resend_batch`` per emit, and not before
-  ``retry_interval`` seconds after the last failure), and sends the new event only if the spool emptied,
-  else appends it to the spool, so the backend receives every event in order;
-* on a failure that may pass (connection refused, timeout, HTTP 5xx, 408, 429, any non-HTTP error) stores
-  the event in the spool; on an HTTP 4xx refusal writes it, with the status and the server's answer, to
-  ``dead-letter.jsonl`` instead of retrying it forever.
+* **direct** (local backends: ``provlineage.transport.FileLogTransport``, ``file``, ``console``; and the gateway's
+  forwarder): the event is written at once, under the chain lock, so the file log is in sequence order.  Spooled
+  events go first; a failure stores the event in the spool.
+* **deferred** (every other backend: ``http``, ``kafka``, ...): under the chain lock the event is only appended to
+  the spool (one fsynced file: local, bounded work).  Once the lock is released, :func:`settle` wakes this
+  process's sender thread, which takes the spool's send lock (so two processes never send the same entry) and
+  sends the spool oldest first until it is empty or the backend fails.  The emit waits for its event at most
+  ``delivery_timeout`` seconds (and not at all while the sender is still stuck on an earlier event); what is not
+  sent by then stays spooled and goes with a later emit, ``provlineage flush``, or the drain at process exit
+  (which waits at most ``exit_timeout`` seconds).  A hung backend therefore delays delivery, loses nothing, and
+  never blocks another process's emit.
 
-``provlineage flush`` re-sends everything spooled, ignoring the retry interval.
+Failures: one that may pass (connection refused, timeout, HTTP 5xx, 408, 425, 429, any non-HTTP error) keeps the
+event spooled and backs off (``retry_interval``, doubled per failure in a row, at most 5 minutes; ``flush``
+ignores the back-off).  An HTTP 4xx refusal writes the event, with the status and the server's answer, to
+``dead-letter.jsonl``; an entry that cannot be read as an event is moved to ``unreadable/`` with its reason in
+``dead-letter.jsonl``; in both cases delivery goes on with the next entry.
 
 Notes for configuring the inner backends:
 
-* ``http``: its own urllib3 retries (5, with back-off, by default) run while the chain lock is held; since the spool
-  retries anyway, ``retry: {total: 0}`` (or 1) keeps a failing emit short.
+* ``http``: its own urllib3 retries run in the sender thread, never under the chain lock; ``retry: {total: 0}``
+  (or 1) still makes a failing backend give up sooner, since the spool retries anyway.
 * ``async_http`` reports failures in the background, where no spool sees them: use ``http``.
 * ``kafka`` picks its message key from typed events only; with signed events give ``messageKey`` explicitly.
 * A spool directory is named after the transport's ``name`` (the key under a ``composite`` mapping) or its kind;
@@ -32,30 +41,42 @@ import contextlib
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from openlineage.client.serde import Serde
 from openlineage.client.transport.transport import Transport
 
+from provlineage._internal.fdlock import LockTimeout
 from provlineage._internal.signed_event import SignedEvent, to_json_line
-from provlineage._internal.spool import Spool, SpoolQueue
+from provlineage._internal.spool import Spool, SpoolDrain, SpoolQueue
+from provlineage.transport.sender import Sender, settle
+
+__all__ = ["Delivery", "FlushResult", "Outcome", "classify", "is_direct", "settle"]
 
 log = logging.getLogger(__name__)
 
 #: HTTP 4xx answers that say "try later" rather than "never".
 RETRYABLE_CLIENT_ERRORS = frozenset({408, 425, 429})
-#: An emit re-sends spooled events for at most this long before it returns to the user's job.
+#: A direct emit re-sends spooled events for at most this long before it returns to the user's job.
 RESEND_BUDGET_SECONDS = 5.0
+#: Backends written under the chain lock: local, bounded work whose order must follow the chain.
+DIRECT_KINDS = frozenset({"provlineage.transport.FileLogTransport", "file", "console", "noop"})
 
 
 @dataclass
 class Outcome:
-    """What happened to one event at one backend: ``sent``, ``spooled``, ``dead-letter`` or ``failed``."""
+    """What happened to one event at one backend: ``sent``, ``queued``, ``spooled``, ``dead-letter`` or ``failed``.
+
+    ``queued`` (deferred backends, under the chain lock) becomes one of the others in :func:`settle`.
+    """
 
     target: str
     status: str
     detail: str = ""
+    delivery: Delivery | None = field(default=None, repr=False)
+    entry: str | None = None
+    event: Any = field(default=None, repr=False)
 
 
 @dataclass
@@ -93,6 +114,11 @@ def classify(error: BaseException) -> tuple[bool, int | None, str]:
     return permanent, status, reason
 
 
+def is_direct(transport: Transport) -> bool:
+    """Whether ``transport`` is written under the chain lock (a local backend) rather than from the spool."""
+    return (transport.kind or "") in DIRECT_KINDS
+
+
 def _text_of(event: Any) -> str:
     return event.json_text if isinstance(event, SignedEvent) else to_json_line(Serde.to_dict(event))
 
@@ -111,6 +137,8 @@ class Delivery(Transport):
         retry_interval: float,
         resend_batch: int,
         outcomes: threading.local,
+        deferred: bool = False,
+        exit_timeout: float = 10.0,
     ) -> None:
         self.leaf = leaf
         self.spool = spool
@@ -119,17 +147,24 @@ class Delivery(Transport):
         self.priority = leaf.priority
         self.retry_interval = retry_interval
         self.resend_batch = resend_batch
+        self.deferred = deferred
+        self.exit_timeout = exit_timeout
         self._outcomes = outcomes
+        self.sender = Sender(self) if deferred else None
 
     def __str__(self) -> str:
         return f"<spooled {self.leaf}>"
 
-    def _record(self, status: str, detail: str = "") -> None:
+    def _record(self, status: str, detail: str = "", **extra: Any) -> None:
         outcomes = getattr(self._outcomes, "items", None)
         if outcomes is not None:
-            outcomes.append(Outcome(self.target, status, detail))
+            outcomes.append(Outcome(self.target, status, detail, delivery=self, **extra))
 
+    # --- under the chain lock ------------------------------------------------------------------------------
     def emit(self, event: Any) -> None:
+        if self.deferred:
+            self._enqueue(event)
+            return
         with contextlib.ExitStack() as stack:
             try:
                 queue = stack.enter_context(self.spool.locked())
@@ -137,14 +172,23 @@ class Delivery(Transport):
                 self._send_unspooled(event, error)
                 return
             if queue.pending():
-                if not queue.due():
-                    self._store(queue, event, "waiting to re-send earlier events")
-                    return
-                self._resend(queue, self.resend_batch, RESEND_BUDGET_SECONDS)
+                if self.spool.due():
+                    with self.spool.draining() as drain:
+                        self._resend(drain, self.resend_batch, RESEND_BUDGET_SECONDS)
                 if queue.pending():
-                    self._store(queue, event, queue.last_error() or "earlier events are still spooled")
+                    self._store(queue, event, self.spool.last_error() or "earlier events are still spooled")
                     return
             self._send(queue, event)
+
+    def _enqueue(self, event: Any) -> None:
+        """Deferred backends: only make the event durable in the spool (sent by :func:`settle` after the lock)."""
+        try:
+            with self.spool.locked() as queue:
+                name = queue.append(_text_of(event))
+        except OSError as error:  # no spool: the event is sent from memory after the lock, without a safety net
+            self._record("unspooled", f"spool {self.spool.directory} is unusable ({error})", event=event)
+            return
+        self._record("queued", entry=name)
 
     def _send(self, queue: SpoolQueue, event: Any) -> None:
         try:
@@ -153,13 +197,13 @@ class Delivery(Transport):
             permanent, status, reason = classify(error)
             text = _text_of(event)
             if permanent:
-                path = queue.dead_letter(text, target=self.target, status=status, reason=reason)
+                path = self.spool.dead_letter(text, target=self.target, status=status, reason=reason)
                 log.error(
                     "provlineage: %s refused event %s (%s); written to %s", self.target, _describe(event), reason, path
                 )
                 self._record("dead-letter", reason)
                 return
-            queue.defer(self.retry_interval, reason)
+            self.spool.defer(self.retry_interval, reason)
             queue.append(text)
             log.warning(
                 "provlineage: %s failed (%s); event %s kept in spool %s and re-sent later",
@@ -172,78 +216,134 @@ class Delivery(Transport):
             return
         self._record("sent")
 
-    def _send_unspooled(self, event: Any, spool_error: OSError) -> None:
+    def _send_unspooled(self, event: Any, spool_error: OSError | str) -> bool:
         try:
             self.leaf.emit(event)
         except Exception as error:
             reason = f"{classify(error)[2]}; and spool {self.spool.directory} is unusable ({spool_error})"
             log.error("provlineage: event %s lost for %s: %s", _describe(event), self.target, reason)
             self._record("failed", reason)
-            return
+            return False
         log.warning(
             "provlineage: spool %s is unusable (%s); events are sent without a safety net",
             self.spool.directory,
             spool_error,
         )
         self._record("sent")
+        return True
 
     def _store(self, queue: SpoolQueue, event: Any, why: str) -> None:
         queue.append(_text_of(event))
         log.debug("provlineage: event %s spooled for %s (%s)", _describe(event), self.target, why)
         self._record("spooled", why)
 
-    def _resend(self, queue: SpoolQueue, limit: int | None, budget: float | None = None) -> FlushResult:
+    # --- sending the spool (holding its send lock, never the chain lock) ----------------------------------
+    def _resend(self, drain: SpoolDrain, limit: int | None, budget: float | None = None) -> FlushResult:
+        """Send spooled entries oldest first until none is left, one fails, ``limit`` or ``budget`` is reached."""
         sent = dead = 0
         deadline = None if budget is None else time.monotonic() + budget
-        for name in list(queue.pending()[:limit] if limit else queue.pending()):
-            if deadline is not None and time.monotonic() > deadline:
+        skipped: set[str] = set()
+        while True:
+            names = [name for name in drain.pending() if name not in skipped]
+            if not names:
                 break
-            try:
-                text = queue.read(name)
-                event = SignedEvent.from_json(text)
-            except (ValueError, AttributeError) as error:  # damaged on disk: set aside, do not block the queue
-                path = queue.dead_letter_file(
-                    name, target=self.target, reason=f"spooled file is not a JSON event ({error})"
-                )
-                log.error("provlineage: spooled file %s for %s is damaged; moved to %s", name, self.target, path)
-                dead += 1
-                queue.remove(name)
-                continue
-            try:
-                self.leaf.emit(event)
-            except Exception as error:
-                permanent, status, reason = classify(error)
-                if not permanent:
-                    queue.defer(self.retry_interval, reason)
-                    if sent or dead:
-                        log.info(
-                            "provlineage: re-sent %d spooled events to %s before it failed again", sent, self.target
+            for name in names:
+                if (limit and sent + dead >= limit) or (deadline is not None and time.monotonic() > deadline):
+                    return self._result(drain, sent, dead, skipped)
+                event = self._read(drain, name, skipped)
+                if not isinstance(event, SignedEvent):
+                    dead += event
+                    continue
+                try:
+                    self.leaf.emit(event)
+                except Exception as error:
+                    permanent, status, reason = classify(error)
+                    if not permanent:
+                        wait = self.spool.defer(self.retry_interval, reason)
+                        log.warning(
+                            "provlineage: %s failed (%s); %d spooled events wait, next try in %.0f s "
+                            "(or `provlineage flush`)",
+                            self.target,
+                            reason,
+                            len(drain.pending()),
+                            wait,
                         )
-                    return FlushResult(self.target, sent, dead, len(queue.pending()), reason)
-                path = queue.dead_letter(text, target=self.target, status=status, reason=reason)
-                log.error(
-                    "provlineage: %s refused spooled event %s (%s); written to %s",
-                    self.target,
-                    event.describe(),
-                    reason,
-                    path,
-                )
-                dead += 1
-            else:
-                sent += 1
-            queue.remove(name)
-        if not queue.pending():
-            queue.clear()
+                        return self._result(drain, sent, dead, skipped, reason)
+                    path = self.spool.dead_letter(event.json_text, target=self.target, status=status, reason=reason)
+                    log.error(
+                        "provlineage: %s refused spooled event %s (%s); written to %s",
+                        self.target,
+                        event.describe(),
+                        reason,
+                        path,
+                    )
+                    dead += 1
+                    if self.sender is not None:
+                        self.sender.refused.add(name)
+                else:
+                    sent += 1
+                    self.spool.clear()
+                try:
+                    drain.remove(name)
+                except FileNotFoundError:
+                    pass
+                except OSError as error:  # cannot remove: stop rather than send it again and again
+                    return self._result(drain, sent, dead, skipped, f"cannot remove spooled {name} ({error})")
+        return self._result(drain, sent, dead, skipped)
+
+    def _read(self, drain: SpoolDrain, name: str, skipped: set[str]) -> SignedEvent | int:
+        """The spooled event; else 1 after setting an unreadable entry aside (its reason in the dead letters), or 0."""
+        try:
+            return SignedEvent.from_json(drain.read(name))
+        except FileNotFoundError:
+            return 0
+        except Exception as error:  # damaged on disk, not an event, not a file: set aside, do not block the queue
+            reason = f"spooled entry is not a JSON event that can be sent ({type(error).__name__}: {error})"
+        try:
+            path = drain.set_aside(name, target=self.target, reason=reason)
+        except OSError as error:
+            skipped.add(name)
+            log.error(
+                "provlineage: spooled entry %s for %s is unreadable (%s) and cannot be moved (%s); skipped",
+                drain.directory / name,
+                self.target,
+                reason,
+                error,
+            )
+            return 0
+        log.error("provlineage: spooled entry %s for %s set aside: %s (see %s)", name, self.target, reason, path)
+        return 1
+
+    def _result(
+        self, drain: SpoolDrain, sent: int, dead: int, skipped: set[str], error: str | None = None
+    ) -> FlushResult:
         if sent:
             log.info("provlineage: re-sent %d spooled events to %s", sent, self.target)
-        return FlushResult(self.target, sent, dead, len(queue.pending()))
+        if skipped and error is None:
+            error = f"{len(skipped)} unreadable entries could not be set aside"
+        return FlushResult(self.target, sent, dead, len(drain.pending()), error)
+
+    def drain(self, *, force: bool = False, lock_wait: float | None = None) -> FlushResult:
+        """Send the spool now (``force``: even during the back-off), waiting ``lock_wait`` s for another sender."""
+        if not self.spool.pending():
+            return FlushResult(self.target, 0, 0, 0)
+        try:
+            with self.spool.draining(lock_wait) as drain:
+                if not force and not self.spool.due():
+                    return FlushResult(self.target, 0, 0, len(drain.pending()), self.spool.last_error())
+                return self._resend(drain, None)
+        except LockTimeout:
+            return FlushResult(
+                self.target, 0, 0, self.spool.count(), "another process is sending this spool (it is slow or hung)"
+            )
 
     def flush(self) -> FlushResult:
-        """Re-send every spooled event now, in order, until one fails."""
-        with self.spool.locked() as queue:
-            return self._resend(queue, None)
+        """Re-send every spooled event now, in order, until one fails (ignores the back-off)."""
+        return self.drain(force=True)
 
     def close(self, timeout: float = -1) -> bool:
+        if self.sender is not None:
+            self.sender.wait_idle(self.exit_timeout if timeout < 0 else timeout)
         return self.leaf.close(timeout)
 
 

@@ -27,6 +27,7 @@ class SqliteStore(Store):
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._guard = threading.Lock()
+        self._writer = threading.Lock()  # queue writers here, not in SQLite's busy handler (which sleeps)
         self._lock_fd: int | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -65,17 +66,18 @@ class SqliteStore(Store):
     @contextlib.contextmanager
     def _transaction(self, *, write: bool) -> Iterator[Any]:
         connection = self._connection()
-        cursor = connection.cursor()
-        cursor.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-        try:
-            yield cursor
-        except BaseException:
-            connection.rollback()
-            raise
-        else:
-            connection.commit()
-        finally:
-            cursor.close()
+        with self._writer if write else contextlib.nullcontext():
+            cursor = connection.cursor()
+            cursor.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                yield cursor
+            except BaseException:
+                connection.rollback()
+                raise
+            else:
+                connection.commit()
+            finally:
+                cursor.close()
 
     @contextlib.contextmanager
     def claim(self, limit: int) -> Iterator[Claimed]:

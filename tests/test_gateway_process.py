@@ -134,3 +134,21 @@ def test_missing_extra_names_the_install_command() -> None:
 
     with pytest.raises(ConfigError, match=r"pip install 'provlineage\[gateway\]'"):
         _need("provlineage_no_such_module")
+
+
+def test_example_config_is_valid(tmp_path: Path) -> None:
+    import shutil
+
+    from provlineage.gateway.config import load_config
+    from provlineage.keys import write_key_pair
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "gateway.yml"
+    shutil.copy(example, tmp_path / "gateway.yml")
+    for name in ("training", "serving"):
+        write_key_pair(tmp_path / name, "ed25519")
+        (tmp_path / "keys").mkdir(exist_ok=True)
+        shutil.copy(tmp_path / name / "public_key.pem", tmp_path / "keys" / f"{name}.pub.pem")
+    config = load_config(tmp_path / "gateway.yml")
+    assert config.forward.transport["type"] == "http" and len(config.producers) == 2
+    assert config.store == f"sqlite:///{tmp_path / 'state' / 'gateway.db'}"
+    assert all(len(producer.key_ids) == 1 for producer in config.producers)

@@ -183,6 +183,12 @@ class GatewayConfig:
         allow = values.get("allow_unsigned", False)
         if not isinstance(allow, bool):
             raise ConfigError(f"gateway config `allow_unsigned` is {allow!r}", "set it to true or false")
+        for producer in parsed:
+            if not producer.key_ids and not allow:
+                raise ConfigError(
+                    f"producer {producer.name!r} has no `public_keys`, so none of its events could be accepted",
+                    "list the public keys it signs with (provlineage keygen writes public_key.pem)",
+                )
         return cls(
             store=store,
             producers=parsed,

@@ -21,6 +21,7 @@ from provlineage._internal.constants import (
     METRICS,
     MODEL,
     PRODUCER,
+    REDACTIONS,
     SCHEMA_BASE,
     SCHEMA_VERSION,
     SIGNATURE,
@@ -36,6 +37,7 @@ __all__ = [
     "METRICS",
     "MODEL",
     "PRODUCER",
+    "REDACTIONS",
     "SCHEMA_BASE",
     "SCHEMA_VERSION",
     "SIGNATURE",
@@ -46,6 +48,7 @@ __all__ = [
     "ManifestEntry",
     "MetricsRunFacet",
     "ModelDatasetFacet",
+    "RedactionsRunFacet",
     "SignatureRunFacet",
     "schema_url",
 ]
@@ -146,8 +149,9 @@ class ModelDatasetFacet(_ProvlineageFacet, DatasetFacet):
     """A model artifact: what it is and the digest that identifies its bytes."""
 
     name: str
-    digest: str
-    """``<algorithm>:<hex>`` of the artifact (the root digest for a directory)."""
+    digest: str | None = None
+    """``<algorithm>:<hex>`` of the artifact (the root digest for a directory); absent when the artifact could not
+    be read when it was logged, which ``provlineage lineage`` flags."""
     version: str | None = None
     framework: str | None = None
     format: str | None = None
@@ -217,6 +221,19 @@ class SignatureRunFacet(_ProvlineageFacet, RunFacet):
         return schema_url("SignatureRunFacet")
 
 
+@attr.define
+class RedactionsRunFacet(_ProvlineageFacet, RunFacet):
+    """Where provlineage replaced secrets by ``***`` outside ``provlineage_hyperparameters`` (which lists its own)."""
+
+    paths: list[str] = attr.field(factory=list)
+    """Dotted paths under ``run.facets`` (``errorMessage.stackTrace``, ``provlineage_metrics.metrics.url``)."""
+    _additional_skip_redact: ClassVar[list[str]] = [*_NEVER_REDACT, "paths"]
+
+    @staticmethod
+    def _get_schema() -> str:
+        return schema_url("RedactionsRunFacet")
+
+
 ALL_FACETS: dict[str, type] = {
     DATASET_HASH: DatasetHashDatasetFacet,
     HYPERPARAMETERS: HyperparametersRunFacet,
@@ -225,4 +242,5 @@ ALL_FACETS: dict[str, type] = {
     METRICS: MetricsRunFacet,
     INFERENCE: InferenceRunFacet,
     SIGNATURE: SignatureRunFacet,
+    REDACTIONS: RedactionsRunFacet,
 }

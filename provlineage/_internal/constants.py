@@ -16,6 +16,7 @@ MODEL = "provlineage_model"
 METRICS = "provlineage_metrics"
 INFERENCE = "provlineage_inference"
 SIGNATURE = "provlineage_signature"
+REDACTIONS = "provlineage_redactions"
 
 
 def schema_url(class_name: str) -> str:

@@ -65,7 +65,7 @@ def canonical_json(value: Any) -> bytes:
                 return text.encode("utf-8")
             except UnicodeEncodeError:
                 pass  # a lone surrogate: let the general path report it
-    return canonical_bytes(prepare(to_json_safe(value)))
+    return canonical_bytes(prepare(to_json_safe(value, exact_text=True)))  # digested: never re-spelled
 
 
 def inference_id(canonical_input: bytes, model_digest: str | None) -> str:

@@ -23,11 +23,12 @@ from openlineage.client.facet_v2 import (
 from openlineage.client.uuid import generate_new_uuid
 
 from provlineage import facets as pf
-from provlineage._internal.jsonsafe import to_json_safe
+from provlineage._internal.jsonsafe import to_json_safe, utf8_safe
 from provlineage.errors import ConfigError, DeliveryError, HashingError, ProvlineageError
 from provlineage.hyperparameters import hyperparameters_facet
 from provlineage.inference import InferenceRecorder, Sealed
 from provlineage.naming import dataset_identity
+from provlineage.redaction import redact
 from provlineage.tracking.context import ParentLink, parent_link
 from provlineage.tracking.inference_log import inference_log_path
 from provlineage.tracking.options import TrackOptions
@@ -45,6 +46,13 @@ class DatasetRef:
     name: str
     role: str
     digest: str | None
+
+
+def _unconvertible(what: str, error: Exception) -> ProvlineageError:
+    return ProvlineageError(
+        f"{what}: a value could not be converted to JSON ({type(error).__name__}: {error}); nothing was merged",
+        "pass plain values (numbers, strings, lists, dicts)",
+    )
 
 
 class Run:
@@ -107,7 +115,7 @@ class Run:
         from provlineage.hashing import hash_uri
 
         try:
-            return hash_uri(os.fspath(path_or_uri), self.options.hash_options)
+            return hash_uri(os.fsdecode(path_or_uri), self.options.hash_options)
         except HashingError as error:
             self._failed(HashingError(f"{error.what}; the dataset is recorded without a content hash", error.fix))
         except OSError as error:  # the engine reports OSErrors as HashingError; this is a last line of defence
@@ -115,6 +123,21 @@ class Run:
                 HashingError(f"cannot hash {os.fspath(path_or_uri)} ({error})", "check the path and its permissions")
             )
         return None
+
+    def _identity(self, path_or_uri: str | os.PathLike[str] | bytes) -> tuple[str, str]:
+        """The dataset identity; a path that is not valid UTF-8 is named by the ``%XX`` rule (strict: refused)."""
+        namespace, name = dataset_identity(os.fsdecode(path_or_uri))
+        safe = utf8_safe(name)
+        if safe != name:
+            if self.strict:
+                raise ConfigError(
+                    f"dataset path {safe} is not valid UTF-8, which JSON cannot carry",
+                    "rename the file, or pass name='...' to record it under a name of your choice",
+                )
+            log.warning(
+                "provlineage: dataset path %s is not valid UTF-8; recorded with each undecodable byte as %%XX", safe
+            )
+        return namespace, safe
 
     def _add_dataset(
         self, role: str, namespace: str, name: str, facets: dict[str, DatasetFacet], digest: str | None
@@ -141,7 +164,9 @@ class Run:
             raise ConfigError(f"dataset role {role!r} is not known", "use role='input' or role='output'")
         if not self._usable("log_dataset"):
             return None
-        namespace, dataset_name = dataset_identity(path_or_uri)
+        namespace, dataset_name = (
+            self._identity(path_or_uri) if name is None else dataset_identity(os.fsdecode(path_or_uri))
+        )
         facets: dict[str, DatasetFacet] = {}
         digest = self._hash(path_or_uri)
         if digest is not None:
@@ -173,17 +198,19 @@ class Run:
             )
         if not self._usable("log_model"):
             return None
-        namespace, dataset_name = dataset_identity(path)
+        namespace, dataset_name = self._identity(path)
         facets: dict[str, DatasetFacet] = {
             "datasetType": dataset_type_dataset.DatasetTypeDatasetFacet(datasetType="MODEL")
         }
         digest = self._hash(path)
+        # Name and version are kept when the artifact cannot be read: the model stays in the record, and its missing
+        # digest is what `provlineage lineage` flags.
+        facets[pf.MODEL] = pf.ModelDatasetFacet(
+            name=name, digest=digest.prefixed if digest else None, version=version, framework=framework, format=format
+        )
         if digest is not None:
             facets[pf.DATASET_HASH] = digest.to_facet(self.options.manifest_limit)
             facets["version"] = dataset_version_dataset.DatasetVersionDatasetFacet(datasetVersion=digest.prefixed)
-            facets[pf.MODEL] = pf.ModelDatasetFacet(
-                name=name, digest=digest.prefixed, version=version, framework=framework, format=format
-            )
             with self._lock:
                 self._model_digests[role] = digest.prefixed
                 if self._recorder is not None and self._recorder.model_digest != self.model_digest:
@@ -212,6 +239,8 @@ class Run:
                 )
         except ProvlineageError as error:
             self._failed(error)
+        except Exception as error:  # a user object whose conversion raises: the job goes on
+            self._failed(_unconvertible("log_hyperparameters", error))
 
     def log_metrics(
         self, mapping: Mapping[str, Any], *, dataset: str | os.PathLike[str] | DatasetRef | None = None
@@ -223,7 +252,11 @@ class Run:
         """
         if not self._usable("log_metrics") or not self._is_mapping("log_metrics", mapping):
             return
-        values = to_json_safe(dict(mapping))
+        try:
+            values = to_json_safe(dict(mapping))
+        except Exception as error:  # a user object whose conversion raises: the job goes on
+            self._failed(_unconvertible("log_metrics", error))
+            return
         with self._lock:
             if dataset is None:
                 self._metrics.update(values)
@@ -231,17 +264,23 @@ class Run:
             key = (dataset.namespace, dataset.name) if isinstance(dataset, DatasetRef) else dataset_identity(dataset)
             self._metric_slices.setdefault(key, {}).update(values)
 
-    def _metrics_facet(self) -> pf.MetricsRunFacet | None:
+    def _metrics_facet(self) -> tuple[pf.MetricsRunFacet | None, list[str]]:
+        """The metrics facet, secrets in it redacted, and the paths (under ``run.facets``) that were."""
         if not self._metrics and not self._metric_slices:
-            return None
+            return None, []
+        base = pf.METRICS
         if not self._metrics and len(self._metric_slices) == 1:
             ((namespace, name), values), *_ = self._metric_slices.items()
-            return pf.MetricsRunFacet(metrics=dict(values), dataset={"namespace": namespace, "name": name})
-        slices = [
-            {"name": name, "dataset": {"namespace": namespace, "name": name}, "metrics": dict(values)}
-            for (namespace, name), values in self._metric_slices.items()
-        ]
-        return pf.MetricsRunFacet(metrics=dict(self._metrics), slices=slices or None)
+            clean, paths = redact(values, path=f"{base}.metrics", numbers_by_key=False)
+            return pf.MetricsRunFacet(metrics=clean, dataset={"namespace": namespace, "name": name}), paths
+        paths: list[str] = []
+        slices = []
+        for index, ((namespace, name), values) in enumerate(self._metric_slices.items()):
+            clean, found = redact(values, path=f"{base}.slices[{index}].metrics", numbers_by_key=False)
+            slices.append({"name": name, "dataset": {"namespace": namespace, "name": name}, "metrics": clean})
+            paths += found
+        clean, found = redact(self._metrics, path=f"{base}.metrics", numbers_by_key=False)
+        return pf.MetricsRunFacet(metrics=clean, slices=slices or None), found + paths
 
     @property
     def model_digest(self) -> str | None:

@@ -1,0 +1,37 @@
+"""Which key names (of parameters, metrics, argument flags) say that their value is a secret."""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import lru_cache
+
+from provlineage.errors import ConfigError
+
+#: Case-insensitive; searched in each key.  ``token`` does not match ``max_tokens`` or ``tokenizer``, nor ``auth``
+#: ``author``.  ``[_-]key$`` catches ``openai_key`` or ``stripe-key`` but not the keys
+#: ML code names for other reasons (``sort_key``, ``primary_key``, ``cache_key``, ...).
+DEFAULT_SECRET_PATTERN = (
+    r"pass(word|wd|phrase)?|pwd|(?<![a-z])pw(?![a-z])|secret|token(?!s|iz|_?(len|count|limit|budget|type|id))|api[_-]?key|access[_-]?key|private[_-]?key"
+    r"|signing[_-]?key|credential|auth(?!or)|dsn|conn(ection)?[_-]?(str|uri|url)|cookie|session[_-]?id|sas[_-]?(token|sig)"
+    r"|(?<!sort)(?<!primary)(?<!foreign)(?<!partition)(?<!cache)(?<!group)(?<!join)(?<!dict)(?<!hash)(?<!shard)"
+    r"(?<!sample)(?<!random)(?<!seed)(?<!lookup)(?<!index)(?<!label)(?<!target)(?<!metric)(?<!feature)(?<!monitor)"
+    r"(?<!row)(?<!order)(?<!id)(?<!input)(?<!output)(?<!cluster)[_-]key$"
+)
+SECRET_PATTERN_ENV = "PROVLINEAGE_SECRET_PATTERN"
+
+
+def secret_matcher(pattern: str | None = None) -> re.Pattern[str]:
+    """The key-name pattern: ``pattern``, else ``$PROVLINEAGE_SECRET_PATTERN``, else :data:`DEFAULT_SECRET_PATTERN`."""
+    return _compile(pattern or os.environ.get(SECRET_PATTERN_ENV) or DEFAULT_SECRET_PATTERN)
+
+
+@lru_cache(maxsize=32)
+def _compile(pattern: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern, re.IGNORECASE)
+    except re.error as error:
+        raise ConfigError(
+            f"secret pattern {pattern!r} is not a regular expression ({error})",
+            f"fix secret_pattern= or {SECRET_PATTERN_ENV} (Python re syntax), or unset it for the default",
+        ) from None

@@ -11,12 +11,19 @@ Where ``fcntl`` does not exist (Windows) ``filelock`` on a ``<file>.lock`` sidec
 
 A waiter first tries without blocking and then polls with a growing sleep (50 µs up to 5 ms), so that a
 holder that hangs makes others fail after ``timeout`` seconds instead of hanging the user's job.
+
+Paths taken for every event (the chain state, the file log) keep their descriptor open between events
+(:func:`cached_fd`) and lock it with :func:`held`, which unlocks with ``LOCK_UN`` instead of closing: that saves an
+``open``/``close`` pair per event.  ``flock`` belongs to the open file *description*, which a forked child shares
+with its parent, so a child must never lock an inherited descriptor: the cache is emptied in every forked child
+(``os.register_at_fork``), which then opens its own.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -59,6 +66,79 @@ def _flock(fd: int, path: Path, timeout: float) -> None:
             sleep = min(sleep * 2, _LONGEST_SLEEP)
 
 
+_CACHE: dict[tuple[str, int], int] = {}
+# flock does not exclude two threads locking the same open file description, so threads take this first
+_THREAD_LOCKS: dict[str, threading.Lock] = {}
+_THREAD_LOCKS_GUARD = threading.Lock()
+
+
+def _forget_inherited() -> None:
+    for fd in _CACHE.values():
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _CACHE.clear()
+    _THREAD_LOCKS.clear()  # a lock held by a thread that does not exist in the child would never be released
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_inherited)
+
+
+def cached_fd(path: Path, flags: int, *, mode: int = 0o644) -> int:
+    """A descriptor of ``path`` opened once per process with ``flags`` (plus ``O_CREAT``) and kept open."""
+    key = (str(path), flags)
+    fd = _CACHE.get(key)
+    if fd is None:
+        fd = _CACHE[key] = os.open(path, flags | os.O_CREAT, mode)
+    return fd
+
+
+def forget_fd(path: Path, flags: int) -> None:
+    """Close the cached descriptor of ``path`` (the file was replaced, rotated or deleted)."""
+    fd = _CACHE.pop((str(path), flags), None)
+    if fd is not None:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
+@contextlib.contextmanager
+def held(fd: int, path: Path, *, timeout: float) -> Iterator[int]:
+    """Hold the exclusive lock on the open descriptor ``fd`` of ``path``; the descriptor stays open afterwards."""
+    with _THREAD_LOCKS_GUARD:
+        guard = _THREAD_LOCKS.setdefault(str(path), threading.Lock())
+    started = time.monotonic()
+    if not guard.acquire(timeout=timeout):
+        raise LockTimeout(
+            f"lock on {path} was held by another thread for more than {timeout:g} s",
+            "check for a hung thread emitting lineage, or raise lock_timeout",
+        )
+    try:
+        if fcntl is None:  # pragma: no cover - Windows
+            with _sidecar(path, timeout):
+                yield fd
+            return
+        _flock(fd, path, max(0.0, timeout - (time.monotonic() - started)))
+        try:
+            yield fd
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        guard.release()
+
+
+@contextlib.contextmanager
+def _sidecar(path: Path, timeout: float) -> Iterator[None]:  # pragma: no cover - Windows
+    import filelock
+
+    try:
+        with filelock.FileLock(f"{path}.lock", timeout=timeout):
+            yield
+    except filelock.Timeout:
+        raise LockTimeout(
+            f"lock {path}.lock was held for more than {timeout:g} s", "check for a hung process"
+        ) from None
+
+
 @contextlib.contextmanager
 def locked_open(path: Path, flags: int, *, timeout: float, mode: int = 0o644) -> Iterator[int]:
     """Open ``path`` (created if missing) and yield its descriptor while holding an exclusive lock on it."""
@@ -68,14 +148,7 @@ def locked_open(path: Path, flags: int, *, timeout: float, mode: int = 0o644) ->
             _flock(fd, path, timeout)
             yield fd  # closing the descriptor releases the lock
         else:  # pragma: no cover - Windows
-            import filelock
-
-            try:
-                with filelock.FileLock(f"{path}.lock", timeout=timeout):
-                    yield fd
-            except filelock.Timeout:
-                raise LockTimeout(
-                    f"lock {path}.lock was held for more than {timeout:g} s", "check for a hung process"
-                ) from None
+            with _sidecar(path, timeout):
+                yield fd
     finally:
         os.close(fd)

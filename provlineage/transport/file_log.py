@@ -17,9 +17,14 @@ Config (``type: provlineage.transport.FileLogTransport``):
     Seconds to wait for another writer, default 30.
 
 Every event is one line written with one ``write`` call while holding an exclusive lock on the log, so lines
-from concurrent processes never interleave, whatever their size.  A process killed mid-write can leave a
-partial last line; the next writer sees that the file does not end with a newline and starts a new line, so a
-new event is never glued onto the torn one, and ``provlineage verify`` reports the torn record as ``TORN``.
+from concurrent processes never interleave, whatever their size.  A log never keeps a partial line:
+
+* a write that fails part-way (disk full, file size limit, I/O error) is rolled back under the lock
+  (``ftruncate`` to the size before it), and the error names the true cause;
+* a process killed mid-write leaves a partial last line, which the next writer removes (everything after the
+  last newline, under the lock) before appending, with a warning.  Only a lock holder writes, and a writer holds
+  the lock until its line is complete, so bytes after the last newline are always an unfinished write whose
+  ``emit`` never returned: no one was told that event was recorded.
 
 Events signed by :class:`provlineage.transport.SigningTransport` are written from the JSON text made when
 they were signed; other events are written as ``Serde.to_json`` writes them.
@@ -27,9 +32,13 @@ they were signed; other events are written as ``Serde.to_json`` writes them.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import logging
 import os
+import socket
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -39,7 +48,7 @@ import attr
 from openlineage.client.serde import Serde
 from openlineage.client.transport.transport import Config, Transport
 
-from provlineage._internal.fdlock import locked_open
+from provlineage._internal.fdlock import cached_fd, forget_fd, held
 from provlineage._internal.signed_event import SignedEvent
 from provlineage.errors import ConfigError, DeliveryError
 
@@ -47,6 +56,99 @@ log = logging.getLogger(__name__)
 
 DURABILITY_MODES = ("interval", "always", "never")
 _sync = getattr(os, "fdatasync", os.fsync)
+_FLAGS = os.O_RDWR | os.O_APPEND
+_TAIL_CHUNK = 1 << 16
+
+
+def _cause(error: OSError) -> str:
+    """The true cause of a failed write, in words an operator acts on."""
+    if error.errno == errno.ENOSPC:
+        return "the disk is full (ENOSPC)"
+    if error.errno == errno.EFBIG:
+        return "the file size limit was reached (EFBIG)"
+    if error.errno == errno.EDQUOT:
+        return "the disk quota is exhausted (EDQUOT)"
+    return error.strerror or str(error)
+
+
+class OpenLog:
+    """The log while its lock is held: the end of its last complete line, appends that leave no partial line."""
+
+    def __init__(self, fd: int, path: Path) -> None:
+        self.fd = fd
+        self.path = path
+        self.end = self._complete_end()
+
+    def _complete_end(self) -> int:
+        """The log's size after removing a partial last line left by a writer that was killed mid-write."""
+        size = os.fstat(self.fd).st_size
+        if not size or os.pread(self.fd, 1, size - 1) == b"\n":
+            return size
+        keep = 0
+        position = size
+        while position > 0:
+            start = max(0, position - _TAIL_CHUNK)
+            newline = os.pread(self.fd, position - start, start).rfind(b"\n")
+            if newline >= 0:
+                keep = start + newline + 1
+                break
+            position = start
+        os.ftruncate(self.fd, keep)
+        log.warning(
+            "provlineage: %s ended with %d bytes of an incomplete record (a writer was killed mid-write and its "
+            "emit never returned); removed them",
+            self.path,
+            size - keep,
+        )
+        return keep
+
+    def append(self, data: bytes) -> int:
+        """Write ``data`` (complete lines) at the end and return its offset; on failure nothing of it stays."""
+        offset = self.end
+        view = memoryview(data)
+        try:
+            while view:
+                view = view[os.write(self.fd, view) :]
+        except OSError as error:
+            written = len(data) - len(view)
+            self.roll_back(offset)
+            raise DeliveryError(
+                f"cannot append to log file {self.path}: {_cause(error)} after {written} of {len(data)} bytes; "
+                "the partial record was rolled back",
+                "free space on that filesystem (or raise its limit); the event waits in the spool until "
+                "`provlineage flush`",
+            ) from error
+        self.end = offset + len(data)
+        return offset
+
+    def roll_back(self, offset: int) -> None:
+        """Cut the log back to ``offset`` (the end before a write that must not count)."""
+        try:
+            os.ftruncate(self.fd, offset)
+        except OSError as error:  # the next writer removes the partial line instead
+            log.error("provlineage: could not roll back a partial record in %s (%s)", self.path, _cause(error))
+        self.end = offset
+
+    def holds(self, offset: int, length: int, probe: bytes, probe_at: int) -> bool:
+        """Whether the complete line of ``length`` bytes written at ``offset`` (``probe`` at ``probe_at``) is there."""
+        if probe_at < 0 or offset + length > self.end or os.pread(self.fd, 1, offset + length - 1) != b"\n":
+            return False
+        return os.pread(self.fd, len(probe), offset + probe_at) == probe
+
+    def read(self, offset: int, length: int) -> bytes:
+        return os.pread(self.fd, length, offset)
+
+    def identity(self) -> tuple[int, int]:
+        status = os.fstat(self.fd)
+        return status.st_dev, status.st_ino
+
+
+def destination_of_path(path: Path) -> str:
+    """This log's identity in a stream id: ``file://<host>/<absolute path>`` (a local file lives on one host)."""
+    from urllib.parse import quote
+
+    host = socket.gethostname().split(".")[0] or "localhost"
+    return f"file://{quote(host, safe='')}{quote(os.path.abspath(path))}"
 
 
 def _local_path(value: str) -> Path:
@@ -109,6 +211,11 @@ class FileLogTransport(Transport):
         self._last_sync = time.monotonic()
         self._unsynced = False
 
+    @property
+    def destination(self) -> str:
+        """What a signing stream writing here is bound to (see :mod:`provlineage._internal.chain_state`)."""
+        return destination_of_path(self.path)
+
     def emit(self, event: Any) -> None:
         text = event.json_text if isinstance(event, SignedEvent) else Serde.to_json(event)
         self.append_line(text)
@@ -116,30 +223,55 @@ class FileLogTransport(Transport):
     def append_line(self, text: str) -> None:
         """Append one complete line (``text`` must not contain a newline)."""
         data = text.encode("utf-8") + b"\n"
+        with self.locked() as opened:
+            offset = opened.append(data)
+            self.after_write(opened, offset)
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[OpenLog]:
+        """Hold the log's lock; yields it with any partial last line already removed."""
+        with contextlib.ExitStack() as stack:
+            try:
+                for _attempt in range(3):
+                    fd = self._fd()
+                    stack.enter_context(held(fd, self.path, timeout=self.config.lock_timeout))
+                    if self._is_current(fd):
+                        break
+                    stack.close()  # rotated or deleted while this process kept it open: open the new file
+                    forget_fd(self.path, _FLAGS)
+                opened = OpenLog(fd, self.path)
+            except OSError as error:
+                raise DeliveryError(
+                    f"cannot append to log file {self.path} ({_cause(error)})",
+                    "check that its directory exists and is writable by this user",
+                ) from error
+            yield opened
+
+    def _fd(self) -> int:
         try:
-            self._append(data)
+            return cached_fd(self.path, _FLAGS)
         except FileNotFoundError:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._append(data)
-        except OSError as error:
-            raise DeliveryError(
-                f"cannot append to log file {self.path} ({error.strerror or error})",
-                "check that its directory exists and is writable by this user",
-            ) from error
+            return cached_fd(self.path, _FLAGS)
 
-    def _append(self, data: bytes) -> None:
-        with locked_open(self.path, os.O_RDWR | os.O_APPEND, timeout=self.config.lock_timeout) as fd:
-            end = os.lseek(fd, 0, os.SEEK_END)
-            if end and os.pread(fd, 1, end - 1) != b"\n":
-                log.warning(
-                    "provlineage: %s ends with a torn record (a writer crashed mid-write); starting a new line",
-                    self.path,
-                )
-                data = b"\n" + data
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            self._after_write(fd)
+    def _is_current(self, fd: int) -> bool:
+        try:
+            on_disk = os.stat(self.path)
+        except FileNotFoundError:
+            return False
+        opened = os.fstat(fd)
+        return (on_disk.st_dev, on_disk.st_ino) == (opened.st_dev, opened.st_ino)
+
+    def after_write(self, opened: OpenLog, offset: int) -> None:
+        """Sync as ``durability`` asks; a failed sync rolls the write at ``offset`` back, so it is not counted twice."""
+        try:
+            self._after_write(opened.fd)
+        except OSError as error:
+            opened.roll_back(offset)
+            raise DeliveryError(
+                f"cannot sync log file {self.path} ({_cause(error)}); the record was rolled back",
+                "check the disk; the event waits in the spool until `provlineage flush`",
+            ) from error
 
     def _after_write(self, fd: int) -> None:
         mode = self.config.durability

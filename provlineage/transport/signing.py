@@ -63,6 +63,7 @@ from provlineage.transport.config import EXAMPLE, SigningConfig
 from provlineage.transport.delivery import Delivery, FlushResult, Outcome
 from provlineage.transport.event_dict import event_dict
 from provlineage.transport.file_log import FileLogTransport
+from provlineage.transport.recording import destination_of, reconcile, record_event
 
 log = logging.getLogger(__name__)
 
@@ -211,16 +212,18 @@ class SigningTransport(Transport):
         signer = self.signer
         chain = self._chain
         if chain is None or chain.key_id != signer.key_id:
-            chain = self._chain = ChainState(self.state_dir, signer.key_id, lock_timeout=self.config.lock_timeout)
+            chain = self._chain = ChainState(
+                self.state_dir, signer.key_id, destination_of(self.deliveries), lock_timeout=self.config.lock_timeout
+            )
         outcomes: list[Outcome] = []
         self._outcomes.items = outcomes
         try:
-            with chain.locked() as cursor:
+            with chain.locked() as cursor:  # only local, bounded work under this lock (see transport.recording)
+                reconcile(cursor, self.deliveries)
                 link = cursor.next_link()
                 line = sign_event_line(prepared, signer, chain=link, may_hold_nulls=False)
                 signed = _signed(plain, prepared, line, link.stream, link.sequence)
-                cursor.commit(link, line.digest)
-                self.inner.emit(signed)
+                record_event(cursor, self.deliveries, link, signed, outcomes)
         finally:
             self._outcomes.items = None
         undelivered = [outcome for outcome in outcomes if outcome.status != "sent"]

@@ -21,6 +21,7 @@ from provlineage.verification.parallel import PARALLEL_THRESHOLD, check_lines
 from provlineage.verification.reading import read_log
 from provlineage.verification.records import Inspected, _inspect, authenticate, inspect_line
 from provlineage.verification.results import ChainFinding, RecordResult, Report, StreamSummary
+from provlineage.verification.streams import foreign_streams
 
 __all__ = [
     "PARALLEL_THRESHOLD",
@@ -42,6 +43,7 @@ __all__ = [
 
 def build_report(results: list[RecordResult], *, in_log_order: bool = True) -> Report:
     findings, summaries = analyze_chains(results, in_log_order=in_log_order)
+    findings += foreign_streams(results)  # a stream written for another destination (streams.py)
     return Report(results, findings, summaries)
 
 

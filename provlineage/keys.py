@@ -8,6 +8,7 @@ from an environment variable the user names, never from the command line or a co
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from provlineage.errors import KeyLoadError
+
+log = logging.getLogger(__name__)
 
 PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey | rsa.RSAPublicKey
@@ -30,6 +33,10 @@ KEYGEN_ALGORITHMS = {
 }
 PRIVATE_KEY_FILE = "private_key.pem"
 PUBLIC_KEY_FILE = "public_key.pem"
+#: Modes keygen writes whatever the umask: readable by the owner only, except the public key.
+PRIVATE_KEY_MODE = 0o600
+PUBLIC_KEY_MODE = 0o644
+KEY_DIRECTORY_MODE = 0o700
 
 
 def generate_private_key(algorithm: str) -> PrivateKey:
@@ -74,8 +81,18 @@ class KeyPairPaths:
 def write_key_pair(
     out_dir: Path, algorithm: str, *, passphrase: bytes | None = None, force: bool = False
 ) -> KeyPairPaths:
-    """Generate a key pair into ``out_dir`` (private key mode 0600); refuses to overwrite unless ``force``."""
+    """Generate a key pair into ``out_dir``; refuses to overwrite unless ``force``, and never follows a link.
+
+    Modes do not depend on the umask: the private key is 0600, the public key 0644, and a directory created here
+    0700.  A symbolic link where a key file goes is refused, even with ``force`` (it may point anywhere).
+    """
     private_path, public_path = out_dir / PRIVATE_KEY_FILE, out_dir / PUBLIC_KEY_FILE
+    links = [p for p in (private_path, public_path) if p.is_symlink()]
+    if links:
+        raise KeyLoadError(
+            f"key file {links[0]} is a symbolic link (to {os.readlink(links[0])}); keygen never writes through one",
+            f"remove the link ({links[0]}) and run keygen again",
+        )
     existing = [p for p in (private_path, public_path) if p.exists()]
     if existing and not force:
         raise KeyLoadError(
@@ -88,23 +105,42 @@ def write_key_pair(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        if force:
-            for path in existing:
-                path.unlink()
-        fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(private_pem)
-        public_path.write_bytes(public_pem)
+        _make_private_directory(out_dir)
+        for path in existing:
+            path.unlink()
+        _write_new_file(private_path, private_pem, PRIVATE_KEY_MODE)
+        _write_new_file(public_path, public_pem, PUBLIC_KEY_MODE)
     except OSError as error:
         raise KeyLoadError(
             f"key pair cannot be written to {out_dir} ({error.strerror or error})",
-            "choose an --out-dir that is (or can be created as) a writable directory",
+            "choose an --out-dir that is (or can be created as) a writable directory without links at the key files",
         ) from None
     return KeyPairPaths(private_path, public_path, key_id(private_key.public_key()))
 
 
+def _make_private_directory(directory: Path) -> None:
+    """Create ``directory`` and missing parents as 0700 (an existing directory keeps its mode)."""
+    missing = []
+    for candidate in (directory, *directory.parents):
+        if os.path.isdir(candidate):
+            break
+        missing.append(candidate)
+    for path in reversed(missing):
+        os.mkdir(path, KEY_DIRECTORY_MODE)
+        os.chmod(path, KEY_DIRECTORY_MODE)  # the umask may have taken bits away; it must not add or keep any
+
+
+def _write_new_file(path: Path, data: bytes, mode: int) -> None:
+    """Create ``path`` (never an existing file, never through a symbolic link) with exactly ``mode``."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags, mode)
+    with os.fdopen(fd, "wb") as handle:
+        os.fchmod(handle.fileno(), mode)
+        handle.write(data)
+
+
 def read_passphrase(passphrase_env: str | None) -> bytes | None:
+    """The passphrase in ``$passphrase_env`` (``None`` when no variable is named); unset or empty is an error."""
     if not passphrase_env:
         return None
     value = os.environ.get(passphrase_env)
@@ -113,7 +149,29 @@ def read_passphrase(passphrase_env: str | None) -> bytes | None:
             f"passphrase variable {passphrase_env} is not set",
             f"export {passphrase_env}=<passphrase> in the environment of the process that signs",
         )
+    if not value:
+        raise KeyLoadError(
+            f"passphrase variable {passphrase_env} is empty",
+            f"put the passphrase in {passphrase_env}, or name no passphrase variable for an unencrypted key",
+        )
     return value.encode("utf-8")
+
+
+_WARNED_UNENCRYPTED: set[str] = set()
+
+
+def _warn_unencrypted(path: Path, passphrase_env: str) -> None:
+    """Once per key file and process: a passphrase is configured, yet the key on disk is not encrypted."""
+    if str(path) in _WARNED_UNENCRYPTED:
+        return
+    _WARNED_UNENCRYPTED.add(str(path))
+    log.warning(
+        "provlineage: private key %s is not encrypted, though passphrase_env=%s is configured; encrypt it "
+        "(provlineage keygen --passphrase-env %s) or stop configuring a passphrase",
+        path,
+        passphrase_env,
+        passphrase_env,
+    )
 
 
 def _read_pem(path: Path, role: str) -> bytes:
@@ -145,6 +203,8 @@ def load_private_key(path: str | os.PathLike[str], *, passphrase_env: str | None
             )
         raise KeyLoadError(f"{path} is not a PEM private key", "pass a key written by `provlineage keygen`")
     encrypted = b"ENCRYPTED" in data
+    if not encrypted and passphrase_env:
+        _warn_unencrypted(path, passphrase_env)
     passphrase = read_passphrase(passphrase_env) if encrypted else None
     if encrypted and passphrase is None:
         raise KeyLoadError(

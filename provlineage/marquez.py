@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -24,12 +24,22 @@ from urllib3.util import Retry
 from provlineage._internal.canonical import loads
 from provlineage.errors import ProvlineageError
 from provlineage.keys import Keyring
+from provlineage.redaction import redact_text
 from provlineage.verification import Report, verify_records
 
 EVENTS_ENDPOINT = "api/v1/events/lineage"
 WINDOW_AFTER = "0001-01-01T00:00:00Z"
 WINDOW_BEFORE = "9999-12-31T23:59:59Z"
 PAGE_SIZE = 500
+
+
+def _split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    """``https://user:pw@host/`` -> (``https://host/``, (user, pw)): sent as HTTP Basic auth, never printed."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url, None
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=host)), (unquote(parts.username or ""), unquote(parts.password or ""))
 
 
 class MarquezReader:
@@ -46,12 +56,15 @@ class MarquezReader:
     ) -> None:
         if not url.startswith(("http://", "https://")):
             raise ProvlineageError(
-                f"Marquez URL {url!r} is not an http(s) URL", "pass e.g. --marquez http://localhost:5000"
+                f"Marquez URL {redact_text(url)[0]!r} is not an http(s) URL",
+                "pass e.g. --marquez http://localhost:5000",
             )
-        self.url = url.rstrip("/") + "/"
+        url, credentials = _split_credentials(url)
+        self.url = url.rstrip("/") + "/"  # never holds credentials: it is named in every error message
         self.timeout = timeout
         self.page_size = page_size
         self.session = requests.Session()
+        self.session.auth = credentials
         retry = Retry(
             total=retries,
             connect=1,  # a refused connection rarely heals within seconds: say so at once

@@ -154,5 +154,6 @@ def test_health_readiness_and_metrics(gateway, parties: dict[str, Party]) -> Non
         "provlineage_gateway_forward_lag_seconds 0.0",
         'provlineage_gateway_request_seconds_bucket{le="0.5",status="201"} 1.0',
         "provlineage_gateway_forwarded_total 1.0",
+        "provlineage_gateway_store_up 1.0",
     ):
         assert expected in text, expected

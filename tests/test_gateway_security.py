@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
+import requests
 
 from provlineage.signer import KeySigner
 from provlineage.signing import ChainLink, sign_event_line
@@ -146,3 +147,14 @@ def test_quarantine_cli_lists_and_shows(gateway, tmp_path: Path, parties: dict[s
     assert json.loads(json.loads(shown.output)["body"])["run"]["runId"]
     missing = runner.invoke(cli, ["gateway", "--config", str(config), "quarantine", "show", "999"])
     assert missing.exit_code != 0
+
+
+def test_unauthenticated_flood_cannot_fill_the_quarantine(tmp_path: Path, parties: dict[str, Party]) -> None:
+    config = gateway_config(tmp_path, parties, limits={"unauthenticated_rate_limit": {"per_second": 0.01, "burst": 3}})
+    with serve_gateway(config) as served:
+        answers = [post(served.url, b'{"x": 1}', "stranger") for _ in range(10)]
+        assert {a.status_code for a in answers} == {401}
+        assert len(served.store.quarantined()) == 3
+        metrics = requests.get(served.url + "/metrics", timeout=5).text
+        assert "provlineage_gateway_unauthenticated_unrecorded_total 7.0" in metrics
+        assert post(served.url, Chain(parties["train"]).next(), parties["train"].api_key).status_code == 201

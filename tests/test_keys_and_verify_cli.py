@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 import os
 import stat
 import subprocess
@@ -17,7 +18,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from provlineage._internal.canonical import prepare
-from provlineage.keys import load_private_key
+from provlineage.errors import KeyLoadError
+from provlineage.keys import load_private_key, write_key_pair
 from provlineage.signer import KeySigner
 from provlineage.signing import ChainLink, sign_event
 
@@ -72,6 +74,72 @@ def test_encrypted_key_needs_the_right_passphrase(tmp_path: Path) -> None:
         load_private_key(tmp_path / "private_key.pem")
     with pytest.raises(Exception, match="PL_UNSET_VAR is not set"):
         load_private_key(tmp_path / "private_key.pem", passphrase_env="PL_UNSET_VAR")
+
+
+def test_keygen_refuses_an_empty_passphrase_variable(tmp_path: Path) -> None:
+    error = one_line_error(
+        run("keygen", "--out-dir", str(tmp_path), "--passphrase-env", "PL_PASS", env={"PL_PASS": ""})
+    )
+    assert "passphrase variable PL_PASS is empty" in error
+    assert not (tmp_path / "private_key.pem").exists()
+
+
+def test_an_empty_passphrase_for_an_encrypted_key_names_the_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run("keygen", "--out-dir", str(tmp_path), "--passphrase-env", "P", env={"P": "pw"}).returncode == 0
+    monkeypatch.setenv("PL_EMPTY_PASS", "")
+    with pytest.raises(KeyLoadError, match="passphrase variable PL_EMPTY_PASS is empty") as caught:
+        load_private_key(tmp_path / "private_key.pem", passphrase_env="PL_EMPTY_PASS")
+    assert "PKCS#8" not in str(caught.value)
+
+
+def test_an_unencrypted_key_with_a_passphrase_configured_warns_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    write_key_pair(tmp_path, "ed25519")
+    monkeypatch.setenv("PL_SOME_PASS", "pw")
+    with caplog.at_level(logging.WARNING, logger="provlineage.keys"):
+        for _ in range(3):
+            assert load_private_key(tmp_path / "private_key.pem", passphrase_env="PL_SOME_PASS") is not None
+    warnings = [r.getMessage() for r in caplog.records if "is not encrypted" in r.getMessage()]
+    assert len(warnings) == 1 and "PL_SOME_PASS" in warnings[0]
+
+
+def test_keygen_modes_do_not_follow_the_umask(tmp_path: Path) -> None:
+    out = tmp_path / "new" / "keys"
+    old = os.umask(0)
+    try:
+        result = run("keygen", "--out-dir", str(out))
+    finally:
+        os.umask(old)
+    assert result.returncode == 0, result.stderr
+    assert stat.S_IMODE((out / "private_key.pem").stat().st_mode) == 0o600
+    assert stat.S_IMODE((out / "public_key.pem").stat().st_mode) == 0o644
+    assert stat.S_IMODE(out.stat().st_mode) == 0o700
+    assert stat.S_IMODE(out.parent.stat().st_mode) == 0o700
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_keygen_never_writes_through_a_symbolic_link(tmp_path: Path, force: bool) -> None:
+    target = tmp_path / "elsewhere" / "planted.pem"
+    target.parent.mkdir()
+    out = tmp_path / "keys"
+    out.mkdir()
+    (out / "public_key.pem").symlink_to(target)  # dangling: the target does not exist
+    error = one_line_error(run("keygen", "--out-dir", str(out), *(["--force"] if force else [])))
+    assert "is a symbolic link" in error
+    assert not target.exists() and not (out / "private_key.pem").exists()
+
+
+def test_verify_marquez_never_prints_credentials_from_the_url(key_dir: Path) -> None:
+    url = "http://auditor:S3cretMarquezPw@127.0.0.1:9"
+    result = run("verify", "--marquez", url, "--public-key", str(key_dir / "public_key.pem"))
+    error = one_line_error(result)
+    assert "cannot reach Marquez at http://127.0.0.1:9" in error
+    assert "S3cretMarquezPw" not in result.stderr + result.stdout and "auditor" not in result.stderr
+    bad = run("verify", "--marquez", "ftp://u:S3cretFtpPw@host", "--public-key", str(key_dir / "public_key.pem"))
+    assert "S3cretFtpPw" not in one_line_error(bad)
 
 
 def test_public_key_where_private_is_needed(key_dir: Path) -> None:

@@ -98,6 +98,9 @@ class Gateway:
             return Answer(400, {"error": "disconnected", "detail": "client went away mid-body"})
         if producer is None:
             detail = "missing or unknown API key: send `Authorization: Bearer <key>`"
+            if not self.limiter.allow_named("", limits.unauthenticated_rate_limit):
+                self.metrics.unrecorded.inc()
+                return Answer(401, {"error": "unauthenticated", "detail": detail})
             return await self._refuse(401, "unauthenticated", detail, body, None)
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != "application/json":

@@ -53,15 +53,17 @@ class RateLimiter:
         self._lock = threading.Lock()
 
     def allow(self, producer: Producer) -> bool:
-        limit = producer.rate_limit or self._default
+        return self.allow_named(producer.name, producer.rate_limit or self._default)
+
+    def allow_named(self, name: str, limit: RateLimit) -> bool:
         if limit.per_second <= 0:
             return True
         now = time.monotonic()
         with self._lock:
-            tokens, last = self._buckets.get(producer.name, (limit.burst, now))
+            tokens, last = self._buckets.get(name, (limit.burst, now))
             tokens = min(limit.burst, tokens + (now - last) * limit.per_second)
             if tokens < 1:
-                self._buckets[producer.name] = (tokens, now)
+                self._buckets[name] = (tokens, now)
                 return False
-            self._buckets[producer.name] = (tokens - 1, now)
+            self._buckets[name] = (tokens - 1, now)
             return True

@@ -99,13 +99,15 @@ class Producer:
 
 @dataclass(frozen=True)
 class Limits:
-    """Bad-traffic guards: body size (413), time to receive a body (408), open connections (503 beyond) and the
-    default per-producer rate (429)."""
+    """Bad-traffic guards: body size (413), time to receive a body (408), open connections (503 beyond), the
+    default per-producer rate (429), and how many unauthenticated requests per second are quarantined (the rest
+    are answered 401 and only counted, so strangers cannot fill the store)."""
 
     max_body_bytes: int = 1_048_576
     read_timeout: float = 10.0
     max_connections: int = 1000
     rate_limit: RateLimit = field(default_factory=RateLimit)
+    unauthenticated_rate_limit: RateLimit = field(default_factory=lambda: RateLimit(10.0, 100.0))
 
     @classmethod
     def from_dict(cls, data: Any) -> Limits:
@@ -115,6 +117,10 @@ class Limits:
             read_timeout=_number(values.get("read_timeout", 10.0), "limits.read_timeout", minimum=0.001),
             max_connections=int(_number(values.get("max_connections", 1000), "limits.max_connections", minimum=1)),
             rate_limit=RateLimit.from_dict(values.get("rate_limit"), "limits.rate_limit"),
+            unauthenticated_rate_limit=RateLimit.from_dict(
+                values.get("unauthenticated_rate_limit", {"per_second": 10, "burst": 100}),
+                "limits.unauthenticated_rate_limit",
+            ),
         )
 
 

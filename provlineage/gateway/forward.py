@@ -78,13 +78,13 @@ class Forwarder:
         directory = self.delivery.spool.directory
         try:
             names = sorted(n for n in os.listdir(directory) if n.endswith(".json") and not n.startswith("."))
-        except FileNotFoundError:
+        except OSError:  # not created yet, or unusable (then the forwarder logs why)
             return 0, None
         if not names:
             return 0, None
         try:
             return len(names), (directory / names[0]).stat().st_mtime
-        except FileNotFoundError:
+        except OSError:
             return len(names), None
 
     def _loop(self) -> None:
@@ -96,12 +96,15 @@ class Forwarder:
                 log.exception("forwarding failed; retrying", extra={"event": "forward-error"})
                 moved = 0
                 self._stop.wait(1.0)
-            if not moved:
+            if moved < 0:  # neither sent nor spooled: wait as the spool would before trying again
+                self._stop.wait(max(self.config.retry_interval, 0.1))
+            elif not moved:
                 self._wake.wait(0.5)
                 self._wake.clear()
 
     def forward_once(self) -> int:
-        """Hand one batch of the outbox to the downstream; returns how many left the outbox."""
+        """Hand one batch of the outbox to the downstream; how many left the outbox (-1: stuck, try later)."""
+        stuck = False
         with self.store.claim(self.config.batch) as batch:
             for pending in batch:
                 self._outcomes.items = []
@@ -109,13 +112,14 @@ class Forwarder:
                 statuses = [outcome.status for outcome in self._outcomes.items]
                 if not statuses or not set(statuses) <= _HANDED_OFF:
                     log.error("event %d could not be sent or spooled; kept in the outbox", pending.id)
+                    stuck = True
                     break
                 batch.mark_forwarded(pending)
                 if "dead-letter" in statuses:
                     log.error("downstream refused event %d; see %s", pending.id, self.delivery.spool.dead_letter_path)
             moved = len(batch.done)
         self.metrics.forwarded.inc(moved)
-        return moved
+        return -1 if stuck and not moved else moved
 
     def _retry_spool(self) -> None:
         if time.monotonic() - self._last_flush < self.config.retry_interval or not self.delivery.spool.count():

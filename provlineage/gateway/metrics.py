@@ -34,6 +34,11 @@ class Metrics:
         self.rate_limited = Counter(
             f"{_PREFIX}_rate_limited", "Requests answered 429", ["producer"], registry=self.registry
         )
+        self.unrecorded = Counter(
+            f"{_PREFIX}_unauthenticated_unrecorded",
+            "Unauthenticated requests answered 401 but not quarantined (over limits.unauthenticated_rate_limit)",
+            registry=self.registry,
+        )
         self.forwarded = Counter(
             f"{_PREFIX}_forwarded", "Events handed to the downstream (sent or spooled)", registry=self.registry
         )
@@ -55,7 +60,12 @@ class _StateCollector(Collector):
         self._stats, self._spool = stats, spool
 
     def collect(self) -> Iterator[Metric]:
-        state = self._stats()
+        try:
+            state = self._stats()
+        except Exception:  # /metrics must answer while the store is away; readyz says why
+            yield GaugeMetricFamily(f"{_PREFIX}_store_up", "Whether the store answered this scrape", 0)
+            return
+        yield GaugeMetricFamily(f"{_PREFIX}_store_up", "Whether the store answered this scrape", 1)
         spooled, spooled_since = self._spool()
         now = time.time()
         yield GaugeMetricFamily(

@@ -21,12 +21,21 @@ def canon(text: str) -> bytes:
 
 
 def test_rfc8785_section_3_2_2_example() -> None:
+    """RFC 8785's example, but for one number: 333333333.33333329 is not the shortest spelling of any double.
+
+    RFC 8785 first rounds it to a double (333333333.3333333); provlineage keeps a number's exact value (see
+    :mod:`provlineage._internal.numbers`), so its spelling stays.  Every number an encoder writes from a double is
+    the shortest spelling, and there both agree.
+    """
     text = r"""{
-      "numbers": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001],
+      "numbers": [333333333.33333329, 333333333.3333333, 1E30, 4.50, 2e-3, 0.000000000000000000000000001],
       "string": "\u20ac$\u000F\u000aA'\u0042\u0022\u005c\\\"\/",
       "literals": [null, true, false]
     }"""
-    expected = '{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}'
+    expected = (
+        '{"literals":[null,true,false],"numbers":[333333333.33333329,333333333.3333333,1e+30,4.5,0.002,1e-27],'
+        '"string":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}'
+    )
     assert canon(text) == expected.encode("utf-8")
 
 
@@ -77,8 +86,7 @@ def test_integers_beyond_2_53_are_kept_exactly() -> None:
 def test_nan_and_infinity_are_rejected_with_a_clear_error() -> None:
     with pytest.raises(CanonicalizationError, match="NaN"):
         loads('{"x": NaN}')
-    with pytest.raises(CanonicalizationError, match="outside the range"):
-        loads('{"x": 1e999}')
+    assert canon('{"x": 1e999}') == b'{"x":1' + b"0" * 999 + b"}"  # an exact value beyond doubles is kept
     with pytest.raises(CanonicalizationError, match="cannot be carried by JSON"):
         prepare({"x": float("nan")})
 
@@ -122,7 +130,10 @@ def test_fast_path_equals_rfc8785(value: object) -> None:
         ("2026-01-01T02:00:00.12Z", "2026-01-01T02:00:00.12Z"),
         ("2026-01-01T02:00:00+02:00", "2026-01-01T00:00:00Z"),
         ("2025-12-31T23:30:00.000000001-01:00", "2026-01-01T00:30:00.000000001Z"),
-        ("2026-01-01T00:00:00Z[UTC]", "2026-01-01T00:00:00Z"),
+        ("2026-03-01T11:00Z", "2026-03-01T11:00:00Z"),  # Java prints no seconds when they are zero
+        # not valid for Python or JavaScript: kept (and a verifier reports the event malformed)
+        ("2026-01-01T00:00:00Z[Europe/Paris]", "2026-01-01T00:00:00Z[Europe/Paris]"),
+        ("2026-01-01T00:00:00+99:00", "2026-01-01T00:00:00+99:00"),
         ("not a time", "not a time"),
         # outside what datetime can hold once shifted to UTC: the spelling itself is signed
         ("0001-01-01T00:00:00+01:00", "0001-01-01T00:00:00+01:00"),

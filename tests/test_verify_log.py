@@ -192,7 +192,8 @@ def test_lines_provlineage_writes_take_the_quick_path(
             "eventType": "COMPLETE",
             "eventTime": "2026-01-01T00:00:00Z",
             "producer": "https://example.com",
-            "run": {"runId": "r", "facets": facets},
+            "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+            "run": {"runId": "01900000-0000-7000-8000-000000000001", "facets": facets},
             "job": {"namespace": "ns", "name": "job", "facets": {"run": {"facets": {}}}},
         }
     )

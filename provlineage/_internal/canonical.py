@@ -7,10 +7,15 @@ Two parts:
   makes: ``eventTime`` and the ``nominalTime`` facet's times are compared as instants, the ``parent`` facet's
   ``run``/``job`` links keep only ``runId``/``namespace``/``name`` (Marquez's typed links drop anything else), and
   ``null`` members are dropped.  Key order, whitespace and number spelling are handled by JCS itself.
-* :func:`canonical_bytes` is RFC 8785 as implemented by the ``rfc8785`` package, with one documented extension:
-  integers beyond ±(2**53-1), which JCS rejects, are written as their exact decimal digits (lossless, and what
-  Marquez's jsonb storage returns).  NaN and infinities are rejected: provlineage never emits them (see
-  :mod:`provlineage._internal.jsonsafe`).
+* :func:`canonical_bytes` is RFC 8785 as implemented by the ``rfc8785`` package, extended to numbers that are not
+  doubles.  A JSON number means its exact decimal value: two spellings of one value (``1e+21``, ``1.0E21``,
+  ``1000000000000000000000``) are one canonical number, two different values (``9007199254740992`` and
+  ``9007199254740993.0``) never are.  Spelling, by exact value (see :mod:`provlineage._internal.numbers`): the
+  RFC 8785 (ES6) spelling of a double ``d`` when the value is exactly ``d``'s shortest round-trip decimal (every
+  number a JSON encoder writes from a double, so plain JCS there; ``-0`` is ``0``); else an integer's exact digits
+  (up to 4,300 of them); else the value's exact digits in ES6 layout (``1.00000000000000000001``, ``1e+5000``).
+  Every canonical spelling denotes exactly its value, so different values never share one.  ``NaN``/``Infinity``
+  literals and duplicate keys are rejected by :func:`loads` (strict JSON).
 
 Speed: ``rfc8785`` is pure Python (~3k events/s for a 4 KB event).  Values parsed by :func:`loads` are prepared so
 that the C ``json`` encoder prints exactly the JCS bytes (floats are pre-spelled as ES6 numbers); that fast path is
@@ -30,6 +35,8 @@ from typing import Any
 import rfc8785
 
 from provlineage._internal.instants import normalize_instant
+from provlineage._internal.numbers import JsonNumber as _Number
+from provlineage._internal.numbers import es6_spelling, exact_spelling, is_shortest_double
 from provlineage.errors import CanonicalizationError
 
 CANONICALIZATION = "provlineage-jcs/1"
@@ -43,41 +50,23 @@ _MARK = f"\ue000provlineage-{secrets.token_hex(8)}:"
 _MARKED = re.compile('"' + re.escape(_MARK) + r'([^"]*)"')
 
 
-class _Number:
-    """A number whose JCS spelling differs from Python's (tiny/huge floats, integers beyond 2**53)."""
-
-    __slots__ = ("text",)
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Number) and other.text == self.text
-
-    def __hash__(self) -> int:
-        return hash(self.text)
-
-    def __repr__(self) -> str:
-        return self.text
-
-
 def _jcs_float(text: str) -> Any:
     value = float(text)
-    if not math.isfinite(value):
-        raise CanonicalizationError(
-            f"number {text!r} is outside the range of a double",
-            "JSON numbers must be finite doubles; provlineage writes such values as strings",
-        )
-    if value.is_integer() and abs(value) <= _SAFE_INT:
-        return int(value)  # ES6 prints integral doubles below 2**53 as their digits, as int does
-    if not value.is_integer() and 1e-4 <= abs(value) < 1e16:
-        return value  # here Python's repr and ES6 Number.toString are the same shortest spelling
-    return _Number(rfc8785.dumps(value).decode("ascii"))
+    if math.isfinite(value) and (repr(value) == text or is_shortest_double(text, value)):
+        if value.is_integer() and abs(value) <= _SAFE_INT:
+            return int(value)  # ES6 prints integral doubles below 2**53 as their digits, as int does
+        if not value.is_integer() and 1e-4 <= abs(value) < 1e16:
+            return value  # here Python's repr and ES6 Number.toString are the same shortest spelling
+        return _Number(es6_spelling(value))
+    return _Number(exact_spelling(text))
 
 
 def _jcs_int(text: str) -> Any:
-    value = int(text)
-    return value if -_SAFE_INT <= value <= _SAFE_INT else _Number(str(value))
+    if len(text) <= 17:
+        value = int(text)
+        if -_SAFE_INT <= value <= _SAFE_INT:
+            return value
+    return _Number(exact_spelling(text))
 
 
 def _reject_constant(name: str) -> Any:
@@ -87,12 +76,35 @@ def _reject_constant(name: str) -> Any:
     )
 
 
-def loads(text: str | bytes) -> Any:
-    """Parse JSON into values ready for :func:`canonical_bytes` (raises ``ValueError`` on bad JSON)."""
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        seen: set[str] = set()
+        duplicate = next(key for key, _ in pairs if key in seen or seen.add(key))  # type: ignore[func-returns-value]
+        raise CanonicalizationError(
+            f"JSON object holds the key {duplicate!r} twice",
+            "parsers disagree on which member counts (first or last), so such a record is not accepted",
+        )
+    return value
+
+
+def loads(text: str | bytes, *, unique_keys: bool = True) -> Any:
+    """Parse strict JSON into values ready for :func:`canonical_bytes` (raises ``ValueError`` on bad JSON).
+
+    Strict: no ``NaN``/``Infinity`` literals and, unless ``unique_keys`` is false (for text ``json.dumps`` just
+    wrote from a dict), no object with the same key twice.  Nesting too deep to parse is a
+    :class:`CanonicalizationError` (a ``ValueError``), not a ``RecursionError``.
+    """
     if isinstance(text, bytes):
         text = text.decode("utf-8")
     try:
-        return json.loads(text, parse_float=_jcs_float, parse_int=_jcs_int, parse_constant=_reject_constant)
+        return json.loads(
+            text,
+            parse_float=_jcs_float,
+            parse_int=_jcs_int,
+            parse_constant=_reject_constant,
+            object_pairs_hook=_unique_keys if unique_keys else None,
+        )
     except RecursionError:
         raise CanonicalizationError(
             "JSON is nested too deeply to parse",
@@ -111,7 +123,7 @@ def prepare(value: Any) -> Any:
         ) from error
     if _MARK in text:
         text = _MARKED.sub(lambda m: m.group(1), text)
-    return loads(text)
+    return loads(text, unique_keys=False)
 
 
 def _mark_number(value: Any) -> str:
@@ -135,6 +147,8 @@ def canonical_bytes(value: Any) -> bytes:
         )
     except (TypeError, ValueError) as error:
         raise CanonicalizationError(f"value cannot be canonicalized ({error})", "pass JSON values only") from error
+    except RecursionError:
+        raise CanonicalizationError("value is nested too deeply to canonicalize", "pass JSON values only") from None
     if not text.isascii() and _NON_BMP.search(text):
         return _canonical_via_rfc8785(value)
     if marks or _MARK in text:

@@ -13,11 +13,30 @@ from provlineage.keys import Keyring
 from provlineage.legacy import check_legacy, is_legacy_envelope
 from provlineage.signature_check import EventCheck, PendingCheck, Status, inspect_event, inspect_signed_line
 from provlineage.verification.results import RecordResult
+from provlineage.verification.shape import event_problem
+from provlineage.verification.torn import is_json_object_prefix
 
 
-def _is_torn(line: str, error: json.JSONDecodeError) -> bool:
-    """A line cut off mid-write: a JSON object that stops before it closes."""
-    return line.lstrip().startswith("{") and error.pos >= len(line.rstrip()) - 1
+def _is_torn(line: str) -> bool:
+    """A line cut off mid-write: the start of a JSON object that stops before it closes, wherever the cut falls."""
+    return is_json_object_prefix(line.removesuffix("\n").removesuffix("\r"))
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"the non-standard constant {name}")
+
+
+def _plain_shape_problem(line: str) -> str | None:
+    """Why the line is not an OpenLineage event as a strict parser reads it; ``""`` when it does not parse at all.
+
+    For lines whose signed part is proven canonical text (the quick path), a plain C parse is all that is needed:
+    the signed part cannot hold duplicate keys or ``NaN``, and the signature facet was decoded strictly.
+    """
+    try:
+        event = json.loads(line, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        return ""
+    return event_problem(event)
 
 
 @dataclass
@@ -45,24 +64,42 @@ def _result(source: str, number: int, check: EventCheck, value: Any, keep_event:
     )
 
 
+def _unreadable(source: str, number: int, error: BaseException) -> Inspected:
+    """The one-line finding for a record that made the checker itself fail (hostile input must not stop verify)."""
+    reason = f"record cannot be checked ({type(error).__name__}: {str(error)[:200]}); it is not a well-formed event"
+    return Inspected(RecordResult(source, number, Status.MALFORMED, reason))
+
+
 def inspect_line(source: str, number: int, line: str, keyring: Keyring, keep_event: bool) -> Inspected:
-    """Check everything but authenticity; a line provlineage wrote is not even parsed unless its event is kept."""
-    if not keep_event:
-        quick = inspect_signed_line(line, keyring)
-        if quick is not None:
-            record = _result(source, number, quick.check, None, False)
-            return Inspected(record, quick, lambda: _inspect_line_fully(source, number, line, keyring, keep_event))
-    return _inspect_line_fully(source, number, line, keyring, keep_event)
+    """Check everything but authenticity; a line provlineage wrote is parsed only by the C parser for its shape."""
+    try:
+        if not keep_event:
+            quick = inspect_signed_line(line, keyring)
+            if quick is not None and _plain_shape_problem(line) is None:
+                record = _result(source, number, quick.check, None, False)
+                return Inspected(
+                    record, quick, lambda: _inspect_line_guarded(source, number, line, keyring, keep_event)
+                )
+        return _inspect_line_fully(source, number, line, keyring, keep_event)
+    except Exception as error:
+        return _unreadable(source, number, error)
+
+
+def _inspect_line_guarded(source: str, number: int, line: str, keyring: Keyring, keep_event: bool) -> Inspected:
+    try:
+        return _inspect_line_fully(source, number, line, keyring, keep_event)
+    except Exception as error:
+        return _unreadable(source, number, error)
 
 
 def _inspect_line_fully(source: str, number: int, line: str, keyring: Keyring, keep_event: bool) -> Inspected:
     try:
         value = loads(line)
     except json.JSONDecodeError as error:
-        if _is_torn(line, error):
-            reason = "record cut off mid-write (the writer crashed); it was never complete"
+        if _is_torn(line):
+            reason = "record cut off mid-write (the writer crashed or the disk filled); it was never complete"
             return Inspected(RecordResult(source, number, Status.TORN, reason))
-        reason = f"not JSON ({error.msg}); each line must be one OpenLineage event"
+        reason = f"not JSON ({error.msg} at character {error.pos}); each line must be one OpenLineage event"
         return Inspected(RecordResult(source, number, Status.MALFORMED, reason))
     except (ValueError, ProvlineageError) as error:
         return Inspected(RecordResult(source, number, Status.MALFORMED, f"not acceptable JSON ({error})"))
@@ -72,19 +109,38 @@ def _inspect_line_fully(source: str, number: int, line: str, keyring: Keyring, k
 def _inspect(
     source: str, number: int, value: Any, keyring: Keyring, keep_event: bool, *, line: str | None, may_hold_nulls: bool
 ) -> Inspected:
+    try:
+        return _inspect_value(source, number, value, keyring, keep_event, line=line, may_hold_nulls=may_hold_nulls)
+    except Exception as error:
+        return _unreadable(source, number, error)
+
+
+def _inspect_value(
+    source: str, number: int, value: Any, keyring: Keyring, keep_event: bool, *, line: str | None, may_hold_nulls: bool
+) -> Inspected:
     if is_legacy_envelope(value):
         return Inspected(_result(source, number, check_legacy(value, keyring), value, keep_event))
     inspected = inspect_event(value, keyring, line=line, may_hold_nulls=may_hold_nulls)
     if isinstance(inspected, EventCheck):
         return Inspected(_result(source, number, inspected, value, keep_event))
+    problem = event_problem(value)  # signed, so it could verify: it must also read the same everywhere
+    if problem is not None:
+        check = inspected.check
+        check.status, check.reason = Status.MALFORMED, f"signed, but not a valid OpenLineage event: {problem}"
+        return Inspected(_result(source, number, check, value, keep_event))
     return Inspected(_result(source, number, inspected.check, value, keep_event), inspected)
 
 
 def _authenticate_one(pending: PendingCheck, voucher: tuple[int, str | None, str | None] | None) -> EventCheck:
     check = pending.check
-    if voucher is not None and voucher[0] == check.sequence + 1 and voucher[2] == check.key_id and voucher[1]:  # type: ignore[operator]
-        return pending.by_successor(voucher[1])
-    return pending.by_signature()
+    try:
+        if voucher is not None and voucher[0] == check.sequence + 1 and voucher[2] == check.key_id and voucher[1]:  # type: ignore[operator]
+            return pending.by_successor(voucher[1])
+        return pending.by_signature()
+    except Exception as error:
+        check.status = Status.MALFORMED
+        check.reason = f"record cannot be checked ({type(error).__name__}: {str(error)[:200]})"
+        return check
 
 
 def authenticate(items: list[Inspected], *, every_signature: bool = False) -> list[RecordResult]:

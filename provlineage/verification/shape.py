@@ -1,0 +1,74 @@
+"""Is a parsed record an OpenLineage run event that every consumer reads the same way?
+
+A signature proves who wrote the bytes, not that other tools can read them.  A record only verifies when it is
+also a well-formed OpenLineage ``RunEvent`` (spec 2-0-2): ``eventTime`` (and the ``nominalTime`` facet's times)
+RFC 3339 as both Python and JavaScript parse them (see :mod:`provlineage._internal.instants`), ``producer`` and
+``schemaURL`` strings, a ``run`` with a UUID ``runId``, a ``job`` with ``namespace`` and ``name``, an ``eventType``
+from the spec's list when present, and datasets with ``namespace`` and ``name``.  This is the structural part of
+the schema, checked without it (the full schema needs the OpenLineage spec files, which a verifier may not have).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from provlineage._internal.instants import is_instant
+
+EVENT_TYPES = ("START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", re.ASCII)
+
+
+def _named(value: Any, what: str) -> str | None:
+    if not isinstance(value, dict):
+        return f"{what} is not an object"
+    for key in ("namespace", "name"):
+        if not isinstance(value.get(key), str) or not value[key]:
+            return f"{what} has no {key} string"
+    return None
+
+
+def _facets(value: Any, what: str) -> str | None:
+    if value is not None and not isinstance(value, dict):
+        return f"{what}.facets is not an object"
+    return None
+
+
+def event_problem(event: Any) -> str | None:
+    """Why ``event`` is not an OpenLineage run event every consumer reads alike (``None`` when it is)."""
+    if not isinstance(event, dict) or not isinstance(event.get("run"), dict) or not isinstance(event.get("job"), dict):
+        return "not an OpenLineage run event (a JSON object with run and job is expected)"
+    time = event.get("eventTime")
+    if not is_instant(time):
+        return f"eventTime {time!r} is not an RFC 3339 date-time that Python and JavaScript both parse"
+    for key in ("producer", "schemaURL"):
+        if not isinstance(event.get(key), str):
+            return f"{key} is missing or not a string"
+    if event.get("eventType") is not None and event["eventType"] not in EVENT_TYPES:
+        return f"eventType {event['eventType']!r} is not one of {', '.join(EVENT_TYPES)}"
+    run = event["run"]
+    if not isinstance(run.get("runId"), str) or not _UUID.fullmatch(run["runId"]):
+        return f"run.runId {run.get('runId')!r} is not a UUID"
+    problem = (
+        _facets(run.get("facets"), "run") or _named(event["job"], "job") or _facets(event["job"].get("facets"), "job")
+    )
+    if problem:
+        return problem
+    nominal = (run.get("facets") or {}).get("nominalTime")
+    if nominal is not None:
+        if not isinstance(nominal, dict):
+            return "the nominalTime facet is not an object"
+        for key in ("nominalStartTime", "nominalEndTime"):
+            if nominal.get(key) is not None and not is_instant(nominal[key]):
+                return f"nominalTime.{key} {nominal[key]!r} is not an RFC 3339 date-time"
+    for side in ("inputs", "outputs"):
+        datasets = event.get(side)
+        if datasets is None:
+            continue
+        if not isinstance(datasets, list):
+            return f"{side} is not a list"
+        for index, dataset in enumerate(datasets):
+            problem = _named(dataset, f"{side}[{index}]") or _facets(dataset.get("facets"), f"{side}[{index}]")
+            if problem:
+                return problem
+    return None

@@ -250,3 +250,14 @@ def test_detection_is_cached_per_value(monkeypatch: pytest.MonkeyPatch) -> None:
     value = "a value long enough for the library: Zq8Xw7Vu6Ts5Rq4Po3Nm2Lk1"
     assert redact_text(value) == redact_text(value)
     assert calls.count(value) <= 1
+
+
+def test_an_allow_listed_variable_keeps_no_token_of_any_shape(monkeypatch: pytest.MonkeyPatch) -> None:
+    from provlineage.environment.host import environment_variables
+
+    monkeypatch.setenv("APP_HOOK", CORPUS["slack_webhook"][0])
+    monkeypatch.setenv("APP_OPTS", CORPUS["argv_in_command_line"][0])
+    monkeypatch.setenv("APP_DSN", CORPUS["dsn_schemeless"][0])
+    recorded = environment_variables(("APP_HOOK", "APP_OPTS", "APP_DSN"))
+    assert _secrets_in({"env": json.dumps(recorded).encode()}) == []
+    assert recorded["APP_OPTS"] == "python train.py --password *** --epochs 3"

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from provlineage.environment.urls import strip_url_credentials
+from provlineage.redaction import redact_text
 
 log = logging.getLogger("provlineage.environment")
 
@@ -104,7 +105,8 @@ def environment_variables(allowlist: tuple[str, ...]) -> dict[str, str]:
             continue
         value = os.environ.get(name)
         if value is not None:
-            recorded[name] = strip_url_credentials(value) if ("://" in value or "@" in value) else value
+            stripped = strip_url_credentials(value) if ("://" in value or "@" in value) else value
+            recorded[name] = redact_text(stripped)[0]  # tokens and keys in any other shape: ***
     return recorded
 
 

@@ -38,3 +38,7 @@ class DeliveryError(ProvlineageError):
 
 class HashingError(ProvlineageError):
     """A dataset could not be read or hashed."""
+
+
+class LineageNotFound(ProvlineageError):
+    """The model, dataset, run or inference asked about is not in the verified record."""

@@ -33,6 +33,25 @@ WINDOW_BEFORE = "9999-12-31T23:59:59Z"
 PAGE_SIZE = 500
 
 
+WRONG_URL_FIX = (
+    "check that --marquez is the base URL of the Marquez API, e.g. http://localhost:5000 (not the web UI, no path)"
+)
+
+
+def _is_html(response: requests.Response) -> bool:
+    return "html" in response.headers.get("Content-Type", "") or response.text.lstrip()[:1] == "<"
+
+
+def _reason(response: requests.Response) -> str:
+    """One line on why a request failed: Marquez's JSON ``message``, or what kind of page came back (never the page)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return " (an HTML page, not the Marquez API)" if _is_html(response) else ""
+    message = body.get("message") if isinstance(body, dict) else None
+    return f": {' '.join(str(message).split())[:200]}" if message else ""
+
+
 def _split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
     """``https://user:pw@host/`` -> (``https://host/``, (user, pw)): sent as HTTP Basic auth, never printed."""
     parts = urlsplit(url)
@@ -101,14 +120,16 @@ class MarquezReader:
             )
         if response.status_code != 200:
             raise ProvlineageError(
-                f"Marquez at {self.url} answered HTTP {response.status_code} to GET /{EVENTS_ENDPOINT}: {response.text[:200]}",
-                "check that the URL is the Marquez API (port 5000 by default, not the web UI)",
+                f"Marquez at {self.url} answered HTTP {response.status_code} to GET /{EVENTS_ENDPOINT}"
+                f"{_reason(response)}",
+                WRONG_URL_FIX,
             )
         try:
             body = loads(response.content)
         except (ValueError, ProvlineageError) as error:
+            what = "an HTML page" if _is_html(response) else f"something that is not JSON ({error})"
             raise ProvlineageError(
-                f"Marquez at {self.url} did not answer with JSON ({error})", "check the URL"
+                f"Marquez at {self.url} answered GET /{EVENTS_ENDPOINT} with {what}", WRONG_URL_FIX
             ) from None
         events = body.get("events") if isinstance(body, dict) else None
         if not isinstance(events, list):

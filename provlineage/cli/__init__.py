@@ -39,7 +39,37 @@ class _LazyGroup(click.Group):
         if target is None:
             return None
         module_name, attribute = target.split(":")
-        return getattr(importlib.import_module(module_name), attribute)
+        return _with_verbose(getattr(importlib.import_module(module_name), attribute))
+
+
+def _set_logging(verbose: bool) -> None:
+    """Debug details on stderr with -v; otherwise warnings only, and urllib3's retry chatter left out."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger().setLevel(logging.DEBUG if verbose else logging.WARNING)
+    # retries are reported by our own one-line error when they run out
+    logging.getLogger("urllib3").setLevel(logging.NOTSET if verbose else logging.ERROR)
+
+
+def _verbose_callback(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        _set_logging(True)
+
+
+def _with_verbose(command: click.Command) -> click.Command:
+    """Accept ``-v``/``--verbose`` after the subcommand too (``provlineage verify -v``), as before it."""
+    if not any(param.name == "verbose" for param in command.params):
+        command.params.append(
+            click.Option(
+                ["-v", "--verbose"],
+                is_flag=True,
+                expose_value=False,
+                callback=_verbose_callback,
+                help="Log debug details to stderr (same as provlineage -v).",
+            )
+        )
+    return command
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -47,11 +77,7 @@ class _LazyGroup(click.Group):
 @click.option("-v", "--verbose", is_flag=True, help="Log debug details to stderr.")
 def cli(verbose: bool) -> None:
     """Signed, verifiable ML provenance on OpenLineage events."""
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
-    if not verbose:  # retries are reported by our own one-line error when they run out
-        logging.getLogger("urllib3").setLevel(logging.ERROR)
+    _set_logging(verbose)
 
 
 def main(argv: list[str] | None = None) -> None:

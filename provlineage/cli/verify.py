@@ -16,6 +16,7 @@ import click
 
 from provlineage.cli._options import api_key_option, public_keys_option
 from provlineage.keys import Keyring
+from provlineage.log_input import reject_unusable_logs
 from provlineage.verification import Report, verify_files
 
 
@@ -160,6 +161,7 @@ def _source_report(
         report = verify_files(
             list(paths), keyring, workers=workers, keep_events=keep_events, every_signature=every_signature
         )
+        reject_unusable_logs(report.records, paths)  # not JSON Lines at all: one line and exit 2
         sources = ", ".join(paths)
     if checkpoint_file:
         from provlineage.checkpoint import apply_checkpoint, load_checkpoint

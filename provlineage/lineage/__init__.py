@@ -5,7 +5,7 @@ dataset, and whether the record can be trusted.
     answer = ask_model(lineage, "churn@3")
     print(render_text(answer))
 
-Modules: :mod:`.graph` (verified events -> runs, datasets, model versions), :mod:`.queries` (the questions),
+Modules: :mod:`.graph` (runs, datasets, model versions), :mod:`.build` (verified events -> graph), :mod:`.queries` (the questions),
 :mod:`.views` (what a run or model looks like in an answer), :mod:`.filecheck` (re-hash local datasets),
 :mod:`.render_text`, :mod:`.render_json` (stable schema ``answer-1.schema.json``), :mod:`.render_dot`,
 :mod:`.render_prov` (W3C PROV-JSON).
@@ -13,8 +13,9 @@ Modules: :mod:`.graph` (verified events -> runs, datasets, model versions), :mod
 
 from __future__ import annotations
 
+from provlineage.lineage.build import build_lineage
 from provlineage.lineage.filecheck import FileCheck, check_files
-from provlineage.lineage.graph import Lineage, build_lineage
+from provlineage.lineage.graph import Lineage
 from provlineage.lineage.queries import (
     Answer,
     LineageNotFound,

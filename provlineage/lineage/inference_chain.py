@@ -46,7 +46,7 @@ def _candidate_logs(lineage: Lineage, run: Run, extra_logs: list[str]) -> list[P
 
 def locate_inference(lineage: Lineage, inference_id: str, extra_logs: list[str] | None = None) -> LocatedInference:
     """The verified run whose inference log proves ``inference_id``; raises ``LineageNotFound`` otherwise."""
-    from provlineage.lineage.queries import LineageNotFound  # queries imports this module lazily
+    from provlineage.errors import LineageNotFound
 
     extra = list(extra_logs or [])
     runs = [run for run in lineage.runs.values() if run.facet(pf.INFERENCE) is not None]

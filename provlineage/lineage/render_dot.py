@@ -5,8 +5,8 @@ records are never drawn (the graph label says how many were left out).  Render w
 
 from __future__ import annotations
 
+from provlineage.lineage.answers import Answer
 from provlineage.lineage.graph import DatasetKey, Lineage
-from provlineage.lineage.queries import Answer
 from provlineage.lineage.render_text import short
 from provlineage.lineage.views import run_caveats
 

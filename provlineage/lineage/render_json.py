@@ -19,7 +19,7 @@ unknown) so consumers never probe for keys.  Shape::
     run:       {"run": Run, "parent": Run|null, "children": [Run], "upstream": [Run], "downstream": [Run],
                 "models": [Model]}
     report:    {"runCount", "datasetCount", "models": [Model], "multiDataset": [ModelRef],
-                "withoutProvenance": [ModelRef], "inputsWithoutDigest": [{"runId", "job", "dataset"}]}
+                "withoutProvenance": [ModelRef], "withoutArtifactDigest": [ModelRef], "inputsWithoutDigest": [{"runId", "job", "dataset"}]}
 
     Model      {"name", "version", "dataset": {"namespace", "name"}, "digest", "framework", "format",
                 "trainingDatasets": [DatasetRef],      # inputs of the training runs ...
@@ -37,7 +37,7 @@ unknown) so consumers never probe for keys.  Shape::
                                              "stream", "sequence"}]},
                 "caveats": [Caveat]}
     DatasetRef {"namespace", "name", "digest": "sha256:<hex>"|null, "kind", "size", "fileCount",
-                "model": obj|null, "producedBy": [runId]}
+                "model": obj|null, "modelLabel": str|null, "producedBy": [runId]}
     Caveat     {"kind", "message", "source", "line"}
     FileCheck  {"namespace", "name", "status": "match|changed|missing|unreadable", "recordedDigest",
                 "currentDigest", "added": [str], "missing": [str], "changed": [str], "manifestComplete", "detail"}
@@ -53,18 +53,17 @@ import json
 from pathlib import Path
 from typing import Any
 
-from provlineage.lineage.filecheck import FileCheck
-from provlineage.lineage.graph import UnverifiedRecord
-from provlineage.lineage.queries import (
+from provlineage.lineage.answers import (
     Answer,
     DatasetAnswer,
     InferenceAnswer,
     ModelAnswer,
-    ModelView,
     ReportAnswer,
     RunAnswer,
 )
-from provlineage.lineage.views import Caveat, DatasetRef, RunView
+from provlineage.lineage.filecheck import FileCheck
+from provlineage.lineage.graph import UnverifiedRecord
+from provlineage.lineage.views import Caveat, DatasetRef, ModelView, RunView
 
 JSON_VERSION = 1
 SCHEMA_PATH = Path(__file__).with_name("answer-1.schema.json")
@@ -88,6 +87,7 @@ def _dataset(ref: DatasetRef) -> dict[str, Any]:
         "size": ref.size,
         "fileCount": ref.file_count,
         "model": ref.model,
+        "modelLabel": ref.model_label,
         "producedBy": list(ref.produced_by),
     }
 
@@ -235,6 +235,7 @@ def _body(answer: Answer) -> dict[str, Any]:
         "models": [_model(m) for m in body.models],
         "multiDataset": [_model_ref(m) for m in body.multi_dataset],
         "withoutProvenance": [_model_ref(m) for m in body.without_provenance],
+        "withoutArtifactDigest": [_model_ref(m) for m in body.without_digest],
         "inputsWithoutDigest": [
             {
                 "runId": run.run_id,

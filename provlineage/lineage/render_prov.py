@@ -28,8 +28,8 @@ from prov.model import PROV, PROV_ROLE, PROV_TYPE, Namespace, ProvDocument
 
 from provlineage import facets as pf
 from provlineage._internal.instants import normalize_instant
+from provlineage.lineage.answers import Answer, InferenceAnswer
 from provlineage.lineage.graph import DatasetUse, Lineage, Run
-from provlineage.lineage.queries import Answer, InferenceAnswer
 from provlineage.lineage.views import git_summary, role_of
 
 PL = Namespace("pl", "https://provlineage.github.io/ns/prov#")

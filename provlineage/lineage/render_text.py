@@ -10,18 +10,17 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from provlineage.lineage.filecheck import FileCheck
-from provlineage.lineage.queries import (
+from provlineage.lineage.answers import (
     Answer,
     DatasetAnswer,
     DatasetView,
     InferenceAnswer,
     ModelAnswer,
-    ModelView,
     ReportAnswer,
     RunAnswer,
 )
-from provlineage.lineage.views import Caveat, DatasetRef, RunView
+from provlineage.lineage.filecheck import FileCheck
+from provlineage.lineage.views import NO_DIGEST, Caveat, DatasetRef, ModelView, RunView
 
 _MAX_INLINE = 12
 
@@ -80,10 +79,8 @@ def dataset_line(ref: DatasetRef, *, writers: bool = True) -> str:
         if d
     ]
     text = f"{ref.namespace}:{ref.name}  {short(ref.digest)}"
-    if ref.model:
-        text += (
-            f"  [model {ref.model.get('name')}{'@' + str(ref.model['version']) if ref.model.get('version') else ''}]"
-        )
+    if ref.model_label:
+        text += f"  [model {ref.model_label}]"
     if details:
         text += f"  ({', '.join(details)})"
     if ref.produced_by and writers:
@@ -251,6 +248,10 @@ def _report_nodes(report: ReportAnswer) -> list[Node]:
         reason = "; ".join(c.message for c in model.caveats if c.kind in ("no-training-run", "no-dataset-provenance"))
         without.add(f"{model.label}  {model.namespace}:{model.dataset_name}  {reason}")
     nodes.append(without)
+    no_artifact = Node(f"MODELS WITHOUT AN ARTIFACT DIGEST ({len(report.without_digest)})")
+    for model in report.without_digest:
+        no_artifact.add(f"{model.label}  {model.namespace}:{model.dataset_name}  {NO_DIGEST}")
+    nodes.append(no_artifact)
     digestless = Node(f"INPUTS WITHOUT A RECORDED DIGEST ({len(report.inputs_without_digest)})")
     for run, ref in report.inputs_without_digest:
         digestless.add(f"{ref.namespace}:{ref.name}  read by run {run.run_id} ({run.job_name})")

@@ -10,7 +10,9 @@ import os
 from collections.abc import Sequence
 
 from provlineage.keys import Keyring
-from provlineage.lineage.graph import Lineage, build_lineage
+from provlineage.lineage.build import build_lineage
+from provlineage.lineage.graph import Lineage
+from provlineage.log_input import reject_unusable_logs
 from provlineage.verification import verify_files, verify_records
 
 
@@ -19,6 +21,7 @@ def lineage_from_files(
 ) -> Lineage:
     """Verify the logs (read in the order given, as one log) and build the graph of their verified events."""
     report = verify_files(list(paths), keyring, keep_events=True, workers=workers)
+    reject_unusable_logs(report.records, paths)
     return build_lineage(report, [os.fspath(path) for path in paths])
 
 

@@ -29,6 +29,10 @@ KEY_PACKAGES = (
     "xgboost",
 )
 _FACET_META = ("_producer", "_schemaURL", "_deleted")
+NO_DIGEST = (
+    "no artifact digest was recorded (the file could not be read when it was logged): "
+    "which bytes this model is cannot be checked"
+)
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,8 @@ class DatasetRef:
     model: dict[str, Any] | None = None
     produced_by: list[str] = field(default_factory=list)
     hash_facet: dict[str, Any] | None = field(default=None, repr=False)
+    model_label: str | None = None
+    """``NAME[@VERSION]`` of the model version this is, as its MODEL line shows it (one name per model)."""
 
     @property
     def key(self) -> DatasetKey:
@@ -137,7 +143,20 @@ def dataset_ref(lineage: Lineage, use: DatasetUse, producers: list[Run]) -> Data
         model=strip_meta(use.model),
         produced_by=[run.run_id for run in producers],
         hash_facet=use.hash_facet,
+        model_label=model_label(lineage, use),
     )
+
+
+def model_label(lineage: Lineage, use: DatasetUse) -> str | None:
+    """The label of the model version ``use`` is (same digest, or the only version), else its own facet's."""
+    versions = lineage.models_of(use.key)
+    same = [v for v in versions if v.digest == use.digest] or (versions if len(versions) == 1 else [])
+    if same:
+        return same[0].label
+    if use.model is None:
+        return None
+    name, version = use.model.get("name"), use.model.get("version")
+    return f"{name}@{version}" if version else str(name)
 
 
 def environment_summary(facet: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -346,6 +365,8 @@ def model_view(lineage: Lineage, version: ModelVersion) -> ModelView:
             )
         consumers.append(view)
     caveats: list[Caveat] = []
+    if version.digest is None:
+        caveats.append(Caveat("no-artifact-digest", NO_DIGEST))
     if not training:
         caveats.append(
             Caveat("no-training-run", "no verified run wrote this model version: its dataset provenance is unknown")

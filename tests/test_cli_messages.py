@@ -16,11 +16,13 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import click
 import pytest
 from openlineage.client.client import OpenLineageClient
 
 import provlineage
 from provlineage.cli import COMMANDS, main
+from provlineage.cli import cli as cli_group
 from provlineage.hashing import HashOptions
 from provlineage.keys import write_key_pair
 from provlineage.transport import SigningConfig, SigningTransport
@@ -201,9 +203,27 @@ def test_verbose_works_before_and_after_the_subcommand(tmp_path: Path) -> None:
     assert quiet.stdout == before.stdout == after.stdout
 
 
-@pytest.mark.parametrize("command", sorted(COMMANDS))
+def _command_paths() -> list[str]:
+    """Every subcommand, nested ones too (``export neo4j``, ``gateway quarantine list``)."""
+    root = click.Context(cli_group)
+    found: list[str] = []
+
+    def walk(command: click.Command, path: list[str]) -> None:
+        found.append(" ".join(path))
+        if isinstance(command, click.Group):
+            for name in command.list_commands(root):
+                sub = command.get_command(root, name)
+                if sub is not None:
+                    walk(sub, [*path, name])
+
+    for name in sorted(COMMANDS):
+        walk(cli_group.get_command(root, name), [name])
+    return found
+
+
+@pytest.mark.parametrize("command", _command_paths())
 def test_every_subcommand_accepts_verbose(command: str, capsys: pytest.CaptureFixture[str]) -> None:
-    main([command, "-v", "--help"])  # click returns after --help (no SystemExit without standalone mode)
+    main([*command.split(), "-v", "--help"])  # click returns after --help (no SystemExit without standalone mode)
     out = capsys.readouterr().out
     assert out.startswith(f"Usage: provlineage {command} ") and "-v, --verbose" in out
 

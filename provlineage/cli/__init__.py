@@ -58,7 +58,13 @@ def _verbose_callback(ctx: click.Context, param: click.Parameter, value: bool) -
 
 
 def _with_verbose(command: click.Command) -> click.Command:
-    """Accept ``-v``/``--verbose`` after the subcommand too (``provlineage verify -v``), as before it."""
+    """Accept ``-v``/``--verbose`` after the subcommand too (``provlineage verify -v``), as before it.
+
+    Subcommands of a group (``provlineage export neo4j -v``) get it as well.
+    """
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _with_verbose(sub)
     if not any(param.name == "verbose" for param in command.params):
         command.params.append(
             click.Option(

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -243,11 +244,16 @@ class Delivery(Transport):
         sent = dead = 0
         deadline = None if budget is None else time.monotonic() + budget
         skipped: set[str] = set()
+        tried: set[str] = set()
         while True:
             names = [name for name in drain.pending() if name not in skipped]
             if not names:
                 break
             for name in names:
+                if name in tried:  # still listed after it was handled: never loop on it
+                    skipped.add(name)
+                    continue
+                tried.add(name)
                 if (limit and sent + dead >= limit) or (deadline is not None and time.monotonic() > deadline):
                     return self._result(drain, sent, dead, skipped)
                 event = self._read(drain, name, skipped)
@@ -295,8 +301,10 @@ class Delivery(Transport):
         """The spooled event; else 1 after setting an unreadable entry aside (its reason in the dead letters), or 0."""
         try:
             return SignedEvent.from_json(drain.read(name))
-        except FileNotFoundError:
-            return 0
+        except FileNotFoundError as error:
+            if not os.path.lexists(drain.directory / name):
+                return 0  # gone meanwhile
+            reason = f"spooled entry is not a JSON event that can be sent ({type(error).__name__}: {error})"
         except Exception as error:  # damaged on disk, not an event, not a file: set aside, do not block the queue
             reason = f"spooled entry is not a JSON event that can be sent ({type(error).__name__}: {error})"
         try:
@@ -342,8 +350,8 @@ class Delivery(Transport):
         return self.drain(force=True)
 
     def close(self, timeout: float = -1) -> bool:
-        if self.sender is not None:
-            self.sender.wait_idle(self.exit_timeout if timeout < 0 else timeout)
+        if self.sender is not None and not self.sender.wait_idle(self.exit_timeout if timeout < 0 else timeout):
+            self.sender.given_up = True  # waited once already: the exit drain does not wait again
         return self.leaf.close(timeout)
 
 

@@ -41,6 +41,7 @@ class Sender:
         self._asked = self._done = 0
         self._busy_since: float | None = None
         self._thread: threading.Thread | None = None
+        self.given_up = False
         self.refused: set[str] = set()
         """Entries this process's sender wrote to the dead letters (read once by :func:`settle`)."""
 
@@ -147,7 +148,7 @@ def _send_from_memory(outcome: Outcome, delivery: Delivery, deadline: float) -> 
 
 def _drain_at_exit() -> None:
     """At process exit, give senders still at work up to their ``exit_timeout`` (shared) to finish."""
-    busy = [sender for sender in list(_SENDERS) if sender.outstanding()]
+    busy = [sender for sender in list(_SENDERS) if sender.outstanding() and not sender.given_up]
     if not busy:
         return
     deadline = time.monotonic() + max(sender.delivery.exit_timeout for sender in busy)

@@ -60,7 +60,7 @@ from provlineage.errors import ConfigError, DeliveryError, ProvlineageError, Sig
 from provlineage.signer import KeySigner, Signer
 from provlineage.signing import SignedLine, sign_event_line
 from provlineage.transport.config import EXAMPLE, SigningConfig
-from provlineage.transport.delivery import Delivery, FlushResult, Outcome
+from provlineage.transport.delivery import Delivery, FlushResult, Outcome, is_direct, settle
 from provlineage.transport.event_dict import event_dict
 from provlineage.transport.file_log import FileLogTransport
 from provlineage.transport.recording import destination_of, reconcile, record_event
@@ -145,6 +145,8 @@ class SigningTransport(Transport):
             retry_interval=self.config.retry_interval,
             resend_batch=self.config.resend_batch,
             outcomes=self._outcomes,
+            deferred=not is_direct(transport),  # network backends are sent after the chain lock is released
+            exit_timeout=self.config.exit_timeout,
         )
         self.deliveries.append(delivery)
         return delivery
@@ -226,6 +228,7 @@ class SigningTransport(Transport):
                 record_event(cursor, self.deliveries, link, signed, outcomes)
         finally:
             self._outcomes.items = None
+        settle(outcomes, self.config.delivery_timeout)  # network backends: sent now, outside the chain lock
         undelivered = [outcome for outcome in outcomes if outcome.status != "sent"]
         if undelivered and self.strict:
             first = undelivered[0]

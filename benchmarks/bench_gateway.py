@@ -1,14 +1,15 @@
 """Producers through ``provlineage gateway`` vs. straight into the same downstream, side by side in one run.
 
-Run: ``python benchmarks/bench_gateway.py [--producers 8] [--seconds 8] [--store sqlite|postgresql://...] [--quick]``
+Run: ``python benchmarks/bench_gateway.py [--producers 8] [--seconds 6] [--rounds 3] [--store sqlite|postgresql://...] [--quick]``
 
 Each of N concurrent producers (threads, one keep-alive HTTP session and one signing stream each) sends
 pre-signed run events for a bounded time (and at most ``--events`` each).  *Through*: ``POST /api/v1/lineage`` on
 a gateway process on 127.0.0.1 (API key, signature, chain and namespace checks, SQLite store with fsync per
 commit, 201 once durably queued), which forwards to provlineage's file log.  *Straight*: the same producers
 append the same kind of events to the same downstream, a ``FileLogTransport`` with ``durability: always`` (also
-durable at return).  Reported: events/s, p50/p99 latency per event, and for the gateway the time until everything
-had reached the downstream.  Every event must arrive exactly once (checked by digest): exit 1 otherwise.
+durable at return).  The two alternate for ``--rounds`` rounds (the machine's load drifts); reported per round and
+as medians: events/s, p50/p99 latency per event, and for the gateway the time until everything had reached the
+downstream.  Every event must arrive exactly once (checked by digest): exit 1 otherwise.
 The real Marquez cannot be had on this machine, so the downstream is the file log in both columns.
 """
 
@@ -177,6 +178,7 @@ class _Append:
 
 
 def _row(name: str, latencies: list[float], count: int, wall: float) -> dict[str, float]:
+    """Print and return one column's events/s, p50 and p99 (ms)."""
     ordered = sorted(latencies)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else 0.0
     row = {"events_s": count / wall, "p50_ms": statistics.median(ordered) * 1000, "p99_ms": p99 * 1000}
@@ -187,43 +189,57 @@ def _row(name: str, latencies: list[float], count: int, wall: float) -> dict[str
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--producers", type=int, default=8)
-    parser.add_argument("--seconds", type=float, default=8.0, help="upper bound per column")
-    parser.add_argument("--events", type=int, default=1500, help="upper bound per producer")
+    parser.add_argument("--seconds", type=float, default=6.0, help="upper bound per column and round")
+    parser.add_argument("--events", type=int, default=1000, help="upper bound per producer and round")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; medians are reported")
     parser.add_argument("--store", default="sqlite", help="sqlite (default) or a postgresql:// URL")
-    parser.add_argument("--quick", action="store_true", help="3 s, 300 events per producer")
+    parser.add_argument("--quick", action="store_true", help="1 round of 3 s, 300 events per producer")
     args = parser.parse_args()
     if args.quick:
-        args.seconds, args.events = 3.0, 300
+        args.seconds, args.events, args.rounds = 3.0, 300, 1
     with tempfile.TemporaryDirectory(prefix="bench-gateway-") as tmp:
         work = Path(tmp)
         write_key_pair(work / "keys", "ed25519")
         signer = KeySigner.from_file(work / "keys" / "private_key.pem")
-        print(
-            f"{args.producers} producers, <= {args.seconds:g} s and <= {args.events} events each; signing ...",
-            flush=True,
-        )
-        straight_streams = _streams(signer, args.producers, args.events)
-        gateway_streams = _streams(signer, args.producers, args.events)
+        print(f"{args.producers} producers, {args.rounds} rounds of <= {args.seconds:g} s and <= {args.events} events "
+              f"each, straight and through alternating", flush=True)  # fmt: skip
         straight_log, gateway_log = work / "straight.jsonl", work / "downstream.jsonl"
         store = f"sqlite:///{work / 'state.db'}" if args.store == "sqlite" else args.store
         process, url = _start_gateway(work, store, work / "keys" / "public_key.pem", gateway_log)
+        rows: dict[str, list[dict[str, float]]] = {"straight": [], "through": []}
+        sent_s: list[str] = []
+        sent_g: list[str] = []
+        drains: list[float] = []
+        print(f"\n{'':<28}{'events/s':>12}{'p50 ms':>12}{'p99 ms':>12}")
         try:
-            lat_s, sent_s, wall_s = _run(straight_streams, _Append(straight_log), args.seconds)
-            lat_g, sent_g, wall_g = _run(gateway_streams, _Post(url), args.seconds)
-            drain_start = time.perf_counter()
-            while len(_arrived(gateway_log)) < len(sent_g) and time.perf_counter() - drain_start < 60:
-                time.sleep(0.05)
-            drained = time.perf_counter() - drain_start
+            for number in range(1, args.rounds + 1):
+                latencies, sent, wall = _run(
+                    _streams(signer, args.producers, args.events), _Append(straight_log), args.seconds
+                )
+                rows["straight"].append(_row(f"round {number}: straight", latencies, len(sent), wall))
+                sent_s += sent
+                latencies, sent, wall = _run(_streams(signer, args.producers, args.events), _Post(url), args.seconds)
+                rows["through"].append(_row(f"round {number}: through", latencies, len(sent), wall))
+                sent_g += sent
+                drain_start = time.perf_counter()
+                while len(_arrived(gateway_log)) < len(sent_g) and time.perf_counter() - drain_start < 60:
+                    time.sleep(0.05)
+                drains.append(time.perf_counter() - drain_start)
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(60)
-        print(f"\n{'':<28}{'events/s':>12}{'p50 ms':>12}{'p99 ms':>12}")
-        straight = _row("straight into the file log", lat_s, len(sent_s), wall_s)
-        through = _row("through the gateway", lat_g, len(sent_g), wall_g)
-        print(f"{'ratio gateway / straight':<28}{through['events_s'] / straight['events_s']:>12.2f}"
-              f"{through['p50_ms'] / straight['p50_ms']:>12.1f}{through['p99_ms'] / straight['p99_ms']:>12.1f}")  # fmt: skip
-        print(f"gateway: everything accepted had reached the downstream {drained:.2f} s after the last 201 "
-              f"({len(sent_g) / (wall_g + drained):.0f} events/s end to end); store {args.store}, cores {os.cpu_count()}\n")  # fmt: skip
+        median = {
+            name: {key: statistics.median(r[key] for r in found) for key in found[0]} for name, found in rows.items()
+        }
+        print(f"{'median: straight (file log)':<28}{median['straight']['events_s']:>12.0f}"
+              f"{median['straight']['p50_ms']:>12.2f}{median['straight']['p99_ms']:>12.2f}")  # fmt: skip
+        print(f"{'median: through the gateway':<28}{median['through']['events_s']:>12.0f}"
+              f"{median['through']['p50_ms']:>12.2f}{median['through']['p99_ms']:>12.2f}")  # fmt: skip
+        ratios = [t["events_s"] / s["events_s"] for s, t in zip(rows["straight"], rows["through"], strict=True)]
+        print(f"throughput ratio gateway / straight, per round: {', '.join(f'{r:.2f}' for r in ratios)}; "
+              f"median {statistics.median(ratios):.2f}")  # fmt: skip
+        print(f"gateway: all accepted events had reached the downstream {max(drains):.2f} s after the last 201 "
+              f"(worst round); store {args.store}, cores {os.cpu_count()}\n")  # fmt: skip
         ok = _check("straight", sent_s, straight_log) & _check("through the gateway", sent_g, gateway_log)
     return 0 if ok else 1
 

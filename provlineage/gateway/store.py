@@ -127,41 +127,40 @@ class Store:
         with self._transaction(write=False) as cursor:
             cursor.execute("SELECT 1")
 
-    # --- ingest ------------------------------------------------------------------------------------------------
     def admit(self, event: Incoming, judge: Judge) -> Verdict:
         """Judge ``event`` against its stream under the stream's lock; insert it into the outbox if accepted."""
-        now = time.time()
         with self._transaction(write=True) as cursor:
-            if event.stream is None:
-                self._insert(cursor, event, now)
-                return Verdict("accepted")
+            return self._admit_in(cursor, event, judge, time.time())
+
+    def _admit_in(self, cursor: Any, event: Incoming, judge: Judge, now: float) -> Verdict:
+        if event.stream is None:
+            self._insert(cursor, event, now)
+            return Verdict("accepted")
+        cursor.execute(
+            self._q("INSERT INTO gw_streams (stream, key_id, head, events) VALUES (?, ?, 0, 0) ON CONFLICT DO NOTHING"),
+            (event.stream, event.key_id),
+        )
+        cursor.execute(
+            self._q("SELECT key_id, head FROM gw_streams WHERE stream = ?" + self.lock_suffix), (event.stream,)
+        )
+        key_id, head = cursor.fetchone()
+        assert event.sequence is not None
+        cursor.execute(
+            self._q(
+                "SELECT sequence, digest, previous_digest FROM gw_events "
+                "WHERE stream = ? AND sequence BETWEEN ? AND ? ORDER BY sequence"
+            ),
+            (event.stream, event.sequence - 1, event.sequence + 1),
+        )
+        neighbours = [Link(int(row[0]), row[1], row[2]) for row in cursor.fetchall()]
+        verdict = judge(event, key_id, neighbours)
+        if verdict.outcome == "accepted":
+            self._insert(cursor, event, now)
             cursor.execute(
-                self._q(
-                    "INSERT INTO gw_streams (stream, key_id, head, events) VALUES (?, ?, 0, 0) ON CONFLICT DO NOTHING"
-                ),
-                (event.stream, event.key_id),
+                self._q("UPDATE gw_streams SET head = ?, events = events + 1 WHERE stream = ?"),
+                (max(int(head), event.sequence), event.stream),
             )
-            cursor.execute(
-                self._q("SELECT key_id, head FROM gw_streams WHERE stream = ?" + self.lock_suffix), (event.stream,)
-            )
-            key_id, head = cursor.fetchone()
-            assert event.sequence is not None
-            cursor.execute(
-                self._q(
-                    "SELECT sequence, digest, previous_digest FROM gw_events "
-                    "WHERE stream = ? AND sequence BETWEEN ? AND ? ORDER BY sequence"
-                ),
-                (event.stream, event.sequence - 1, event.sequence + 1),
-            )
-            neighbours = [Link(int(row[0]), row[1], row[2]) for row in cursor.fetchall()]
-            verdict = judge(event, key_id, neighbours)
-            if verdict.outcome == "accepted":
-                self._insert(cursor, event, now)
-                cursor.execute(
-                    self._q("UPDATE gw_streams SET head = ?, events = events + 1 WHERE stream = ?"),
-                    (max(int(head), event.sequence), event.stream),
-                )
-            return verdict
+        return verdict
 
     def _insert(self, cursor: Any, event: Incoming, now: float) -> None:
         cursor.execute(
@@ -188,7 +187,6 @@ class Store:
             )
             return int(cursor.fetchone()[0])
 
-    # --- forwarding --------------------------------------------------------------------------------------------
     def claim(self, limit: int) -> AbstractContextManager[Claimed]:
         """The oldest unforwarded events; those the caller passes to ``mark_forwarded`` are marked on exit."""
         raise NotImplementedError
@@ -208,7 +206,6 @@ class Store:
             self._q("UPDATE gw_events SET forwarded_at = ?, body = NULL WHERE id = ?"), [(now, i) for i in ids]
         )
 
-    # --- reports -----------------------------------------------------------------------------------------------
     def stats(self) -> Stats:
         with self._transaction(write=False) as cursor:
             cursor.execute("SELECT COUNT(*), MIN(received_at) FROM gw_events WHERE forwarded_at IS NULL")

@@ -1,7 +1,8 @@
 """SQLite state for one gateway process (the embedded default).
 
 WAL with ``synchronous=FULL``: a committed event survives a power cut, which is what the 201 promises.  Writers
-take the database lock at ``BEGIN IMMEDIATE``, so each stream's check-and-insert runs alone.  One serving
+take the database lock at ``BEGIN IMMEDIATE``, so each stream's check-and-insert runs alone; a serving process
+batches concurrent admissions into one transaction (:mod:`.group_commit`).  One serving
 process per file: a second one would run a second forwarder over the same outbox, so it is refused at start
 (an exclusive ``flock`` on ``<db>.lock``); the ``quarantine`` commands may read it while it runs.
 """
@@ -18,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from provlineage.errors import ConfigError
-from provlineage.gateway.store import SCHEMA, Claimed, Store
+from provlineage.gateway.group_commit import GroupCommitter
+from provlineage.gateway.store import SCHEMA, Claimed, Incoming, Judge, Store, Verdict
 
 
 class SqliteStore(Store):
@@ -48,6 +50,15 @@ class SqliteStore(Store):
         with self._transaction(write=True) as cursor:
             for statement in SCHEMA:
                 cursor.execute(statement.format(id="INTEGER", autoincrement="AUTOINCREMENT"))
+        self._committer: GroupCommitter | None = None
+        if serving:
+            self._committer = GroupCommitter(lambda: self._transaction(write=True), self._admit_in)
+
+    def admit(self, event: Incoming, judge: Judge) -> Verdict:
+        """In a serving process, through the group committer (one fsync for the events that arrived together)."""
+        if self._committer is None:
+            return super().admit(event, judge)
+        return self._committer.admit(event, judge)
 
     def _connection(self) -> sqlite3.Connection:
         connection = getattr(self._local, "connection", None)
@@ -90,6 +101,9 @@ class SqliteStore(Store):
                 self._mark(cursor, batch.done)
 
     def close(self) -> None:
+        if self._committer is not None:
+            self._committer.close()
+            self._committer = None
         with self._guard:
             for connection in self._connections:
                 with contextlib.suppress(sqlite3.Error):

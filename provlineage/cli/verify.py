@@ -74,6 +74,20 @@ def render_text(report: Report, sources: str) -> str:
     help="Prove that inference ID belongs to a run whose verified event signed its Merkle root.",
 )
 @click.option(
+    "--inference-input",
+    "inference_input",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Prove that the input in FILE (JSON, as passed to log_inference) was scored by a verified run.",
+)
+@click.option(
+    "--inference-digest-key",
+    "digest_key_file",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="The deployment's inference digest key, for runs that used keyed (HMAC-SHA-256) digests.",
+)
+@click.option(
     "--checkpoint",
     "checkpoint_file",
     type=click.Path(dir_okay=False),
@@ -97,6 +111,8 @@ def verify(  # noqa: PLR0917 (one parameter per click option)
     recheck_datasets: bool = False,
     inference_logs: tuple[str, ...] = (),
     inference_id: str | None = None,
+    inference_input: Path | None = None,
+    digest_key_file: str | None = None,
     checkpoint_file: str | None = None,
     marquez_url: str | None = None,
     every_signature: bool = False,
@@ -108,7 +124,7 @@ def verify(  # noqa: PLR0917 (one parameter per click option)
     if paths and marquez_url:
         raise click.UsageError("verify log files or --marquez URL, one at a time")
     keyring = Keyring.from_files(list(public_keys))
-    content_checks = recheck_datasets or bool(inference_logs) or inference_id is not None
+    content_checks = recheck_datasets or bool(inference_logs) or inference_id is not None or bool(inference_input)
     report, sources = _source_report(
         paths,
         marquez_url,
@@ -127,6 +143,14 @@ def verify(  # noqa: PLR0917 (one parameter per click option)
         inference_logs=inference_logs,
         inference_id=inference_id,
     )
+    if inference_input is not None:
+        from provlineage.cli._prove_input import prove_input_lines
+
+        input_lines, input_json, input_ok = prove_input_lines(
+            report, paths, inference_logs, inference_input, digest_key_file
+        )
+        extra_lines, extra_ok = [*extra_lines, *input_lines], extra_ok and input_ok
+        extra_json["inferenceInput"] = input_json
     ok = report.ok and extra_ok
     if as_json:
         click.echo(json.dumps({**report.to_json(), **extra_json, "ok": ok}, indent=2))

@@ -97,7 +97,22 @@ def _chain_of(facet: dict[str, Any]) -> tuple[ChainLink | None, str]:
 
 
 _SIGNATURE_MEMBER = f'"{SIGNATURE_FACET}":'
-_DECODER = json.JSONDecoder()
+
+
+def _strict_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        raise ValueError("duplicate key")
+    return value
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"non-standard constant {name}")
+
+
+# The signature facet is the one part of a line the signature does not cover: it is decoded as strict JSON (no
+# duplicate keys, no NaN), so that a line the quick path accepts reads the same in every parser.
+_DECODER = json.JSONDecoder(object_pairs_hook=_strict_object, parse_constant=_reject_constant)
 
 
 def _split_signature_member(line: str, *, in_run_facets: bool = False) -> tuple[Any, str] | None:
@@ -110,7 +125,7 @@ def _split_signature_member(line: str, *, in_run_facets: bool = False) -> tuple[
     start = line.index(_SIGNATURE_MEMBER)
     try:
         facet, end = _DECODER.raw_decode(line, start + len(_SIGNATURE_MEMBER))
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if in_run_facets and not _in_run_facets(line, start, end):
         return None

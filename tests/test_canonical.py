@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import struct
+from decimal import Decimal
 
 import pytest
 import rfc8785
@@ -170,3 +171,69 @@ def test_projection_drops_only_what_an_honest_round_trip_changes() -> None:
     assert facets["parent"] == {"run": {"runId": "p"}, "job": {"namespace": "n", "name": "j"}, "root": {"a": 1}}
     assert facets["custom"] == {"v": [1, None]}
     assert "provlineage_signature" in event["run"]["facets"], "the input event must not be modified"
+
+
+# --- the number rule: exact values (issue #10 item 8, issue #9's 1e21) ------------------------------------------
+def jackson_spellings(value: float) -> list[str]:
+    """Spellings of ``value``'s shortest decimal that keep its exact value, as Java, jsonb and Python print them."""
+    exact = Decimal(repr(value))
+    sign, digits, exponent = exact.normalize().as_tuple()
+    mantissa = "".join(map(str, digits))
+    scientific_exponent = len(mantissa) + exponent - 1
+    java = f"{'-' if sign else ''}{mantissa[0]}.{mantissa[1:] or '0'}E{scientific_exponent}"  # Double.toString
+    spellings = [repr(value), java, java.replace("E", "e+") if scientific_exponent >= 0 else java.lower()]
+    if -400 < exponent < 400:
+        spellings.append(f"{exact:f}")  # jsonb's numeric output: plain digits, no exponent
+        spellings.append(f"{exact:f}" + ("" if "." in f"{exact:f}" else ".") + "000")  # trailing zeros
+    return spellings
+
+
+any_double = st.floats(allow_nan=False, allow_infinity=False) | st.sampled_from(
+    [5e-324, -5e-324, 2.2250738585072014e-308, 1e21, 1e22, 1.7976931348623157e308, -0.0, 2.0**53, 2.0**60, 1e-7]
+)
+
+
+@settings(max_examples=700, deadline=None)
+@given(any_double)
+def test_every_double_is_plain_jcs_and_survives_every_exact_respelling(value: float) -> None:
+    """Over the whole double range (subnormals, -0.0, >= 1e21): JCS's spelling, whatever exact spelling came in."""
+    expected = rfc8785.dumps(value)
+    for spelling in jackson_spellings(value):
+        assert canon(spelling) == expected, spelling
+
+
+@settings(max_examples=700, deadline=None)
+@given(st.decimals(allow_nan=False, allow_infinity=False), st.decimals(allow_nan=False, allow_infinity=False))
+def test_canonical_spelling_denotes_exactly_the_value(a: Decimal, b: Decimal) -> None:
+    """Each canonical spelling means exactly its value: equal values share it, different values never do."""
+    text_a, text_b = str(a), str(b)
+    canon_a, canon_b = canon(text_a), canon(text_b)
+    assert Decimal(canon_a.decode()) == a
+    assert (canon_a == canon_b) == (a == b)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.integers(min_value=-(10**400), max_value=10**400))
+def test_big_integers_and_their_float_respellings(number: int) -> None:
+    canonical = canon(str(number))
+    assert Decimal(canonical.decode()) == number
+    assert canon(f"{number}.0") == canon(f"{number}e0") == canon(f"{number * 10}E-1") == canonical
+
+
+def test_the_issue_examples() -> None:
+    # 9007199254740993.0 is not 9007199254740992 (a double parser would round it there)
+    assert canon("9007199254740993.0") != canon("9007199254740992")
+    # ... and exact re-spellings of 9007199254740993 are that number
+    assert (
+        canon("9007199254740993.0") == canon("9.007199254740993E15") == canon("9007199254740993") == b"9007199254740993"
+    )
+    # 1e21 as Python writes it, as Java prints it and as jsonb stores it: one number
+    assert canon("1e+21") == canon("1.0E21") == canon("1000000000000000000000") == canon("1e21") == b"1e+21"
+    # -0.0 is 0, as RFC 8785 writes it
+    assert canon("-0.0") == canon("-0") == canon("0E-5") == b"0"
+    # a double's shortest decimal vs the double's exact binary value: different numbers
+    assert canon("0.1") == b"0.1"
+    assert canon("0.1000000000000000055511151231257827021181583404541015625") != b"0.1"
+    # an integer that is exactly 2**60 vs the shortest decimal of the double 2**60: different numbers
+    assert canon("1152921504606846976") == b"1152921504606846976"
+    assert canon("1152921504606847000") == canon("1.152921504606847E18") == b"1152921504606847000"

@@ -1,7 +1,7 @@
 """detect-secrets, the maintained scanner, as provlineage uses it: on one string at a time, cheaply.
 
 Its regex plugins (AWS, Slack, GitHub, GitLab, Stripe, JWT, Twilio, SendGrid, Azure storage keys, ...) run only on
-strings that hold a run of 16 or more token characters, since every token they know is at least that long.  Its
+strings that hold a run of 16 or more letters and digits, since every token they know holds one.  Its
 entropy measure flags standalone random keys (an AWS secret access key has no prefix to match), restricted to
 mixed-case tokens of 30 or more characters so that digests, commit ids and UUIDs (all one case) stay readable, and
 to tokens that are not paths or CamelCase names.
@@ -19,7 +19,9 @@ from detect_secrets.plugins.high_entropy_strings import Base64HighEntropyString
 
 #: Plugins left out: public IP addresses are not secrets here (hosts in URLs stay readable).
 _SKIPPED = frozenset({"IPPublicDetector"})
-PREFILTER = re.compile(r"[A-Za-z0-9_+/=.-]{16,}")
+#: Every token the regex plugins know holds a run of 16 or more letters and digits; most values (words, paths,
+#: dates, UUIDs) hold none, and skip the ~40 plugin regexes.
+PREFILTER = re.compile(r"[A-Za-z0-9]{16}")
 _TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-+=.~%")
 #: Capitalised words: a token with two of them is a name (``ResNet50FinalCheckpoint``), not a random key.
 _WORD = re.compile(r"[A-Z][a-z]{4,}")
@@ -71,8 +73,15 @@ def _keep_host(text: str, start: int, end: int) -> int:
 
 def library_spans(text: str) -> Iterator[tuple[int, int]]:
     """Spans detect-secrets flags in ``text`` (nothing when the pre-filter rules it out)."""
-    if not PREFILTER.search(text):
-        return
+    if PREFILTER.search(text):
+        yield from _plugin_spans(text)
+    for match in _RANDOM_TOKEN.finditer(text):
+        token = match.group(0)
+        if _looks_random(token):
+            yield match.span()
+
+
+def _plugin_spans(text: str) -> Iterator[tuple[int, int]]:
     for regex in _regexes():
         for match in regex.finditer(text):
             group = 1 if regex.groups and match.group(1) else 0
@@ -83,10 +92,6 @@ def library_spans(text: str) -> Iterator[tuple[int, int]]:
                 yield _keep_host(text, start, end), end
             else:
                 yield _expand(text, start, end)
-    for match in _RANDOM_TOKEN.finditer(text):
-        token = match.group(0)
-        if _looks_random(token):
-            yield match.span()
 
 
 def _looks_random(token: str) -> bool:

@@ -33,6 +33,7 @@ def key_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 #: Stand-in for the two ``$defs`` of OpenLineage.json that provlineage's facet schemas refer to, used when ../shared
 #: is absent so that every provlineage facet is still checked against its own schema (the base facet's two fields).
 _BASE_FACET_STANDIN = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://openlineage.io/spec/2-0-2/OpenLineage.json",
     "$defs": {
         name: {

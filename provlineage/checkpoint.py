@@ -13,7 +13,12 @@ The file is JSON::
                     "streams": [{"stream": ..., "keyId": ..., "lastSequence": ..., "headDigest": ...}]},
      "signature": {"algorithm": ..., "keyId": ..., "payloadType": CHECKPOINT_PAYLOAD_TYPE, "signature": <base64>}}
 
-signed as events are: ``PAE(payloadType, RFC 8785 bytes of "checkpoint")``, verified with the same keyring.
+signed as events are, ``PAE(payloadType, RFC 8785 bytes of "checkpoint")``, but in a role of its own: the payload
+type differs from events' (so neither signature can stand for the other) and the key is the auditor's, kept apart
+from the event keys.  ``provlineage checkpoint`` refuses to sign with a key that signs events, and ``verify
+--checkpoint FILE --checkpoint-key PEM`` trusts the checkpoint key for checkpoints only (never for events) and
+rejects a checkpoint signed by one of the event keys: whoever can rewrite the log must not be able to re-sign its
+checkpoint.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import base64
 import binascii
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -111,27 +117,99 @@ def write_checkpoint(path: Path, document: dict[str, Any]) -> None:
         ) from None
 
 
-def _signature_problem(document: dict[str, Any], payload: Any, keyring: Keyring) -> str | None:
+def _signature_problem(
+    document: dict[str, Any], payload: Any, keyring: Keyring, event_keyring: Keyring | None
+) -> str | None:
     signature = document.get("signature")
     if not isinstance(signature, dict):
         return "checkpoint is not signed"
     kid, algorithm = signature.get("keyId"), signature.get("algorithm")
+    if isinstance(kid, str) and event_keyring is not None and event_keyring.get(kid) is not None:
+        return (
+            f"checkpoint is signed by {kid}, a key that signs events: a checkpoint must be signed by the auditor's "
+            f"own key (provlineage checkpoint --private-key AUDITOR_KEY), so that the log's writer cannot re-sign it"
+        )
     key = keyring.get(kid) if isinstance(kid, str) else None
     if key is None:
-        return f"checkpoint is signed by key {kid}, which is not among the trusted public keys"
+        return f"checkpoint is signed by key {kid}, which is not among the trusted checkpoint keys (--checkpoint-key)"
     if signature.get("payloadType") != CHECKPOINT_PAYLOAD_TYPE or signature_algorithm(key) != algorithm:
         return "checkpoint signature has an unknown payload type or the wrong algorithm"
     try:
         raw = base64.b64decode(signature.get("signature", ""), validate=True)
+        body = canonical_bytes(payload)
     except (binascii.Error, TypeError, ValueError):
-        return "checkpoint signature is not valid base64"
-    if not verify_signature(key, raw, pae(CHECKPOINT_PAYLOAD_TYPE, canonical_bytes(payload))):
+        return "checkpoint signature is not valid base64, or its content cannot be canonicalized"
+    if not verify_signature(key, raw, pae(CHECKPOINT_PAYLOAD_TYPE, body)):
         return "checkpoint signature does not match its content: the checkpoint was altered"
     return None
 
 
-def load_checkpoint(path: str | os.PathLike[str], keyring: Keyring) -> Checkpoint:
-    """Read a checkpoint file and check its signature (a bad signature is reported, not raised)."""
+def _malformed(path: str | os.PathLike[str], what: str) -> ProvlineageError:
+    return ProvlineageError(
+        f"checkpoint {path} is malformed ({what})",
+        "pass the unmodified file written by `provlineage checkpoint`, or write a new one",
+    )
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _heads(path: str | os.PathLike[str], streams: Any) -> list[StreamHead]:
+    if not isinstance(streams, list):
+        raise _malformed(path, '"streams" is not a list')
+    heads = []
+    for index, item in enumerate(streams):
+        if not isinstance(item, dict):
+            raise _malformed(path, f"stream entry {index} is not an object")
+        stream, sequence = item.get("stream"), item.get("lastSequence")
+        key, head = item.get("keyId"), item.get("headDigest")
+        if not isinstance(stream, str) or not _is_count(sequence) or sequence < 1:
+            raise _malformed(path, f"stream entry {index} needs a stream name and a positive lastSequence")
+        if not isinstance(key, (str, type(None))) or not isinstance(head, (str, type(None))):
+            raise _malformed(path, f"stream entry {index}: keyId and headDigest must be strings")
+        heads.append(StreamHead(stream, key, sequence, head))
+    return heads
+
+
+def _logs(path: str | os.PathLike[str], logs: Any) -> list[dict[str, Any]]:
+    if logs is None:
+        return []
+    if not isinstance(logs, list):
+        raise _malformed(path, '"logs" is not a list')
+    for index, log in enumerate(logs):
+        if not isinstance(log, dict) or not isinstance(log.get("path"), str):
+            raise _malformed(path, f"log entry {index} needs a path string")
+        if log.get("size") is not None and not _is_count(log["size"]):
+            raise _malformed(path, f"log entry {index}: size must be a byte count")
+    return logs
+
+
+def checkpoint_keyring(paths: Sequence[str | os.PathLike[str]], event_keyring: Keyring) -> Keyring:
+    """The keys trusted for checkpoints (``--checkpoint-key``), none of which may also be an event key."""
+    if not paths:
+        raise ProvlineageError(
+            "--checkpoint needs the public key of the auditor who signed it",
+            "add --checkpoint-key AUDITOR_PUBLIC_PEM (event keys, --public-key, are not trusted for checkpoints)",
+        )
+    keyring = Keyring.from_files(list(paths))
+    both = [kid for kid in keyring.key_ids if event_keyring.get(kid) is not None]
+    if both:
+        raise ProvlineageError(
+            f"key {both[0]} is given both as an event key (--public-key) and as a checkpoint key (--checkpoint-key)",
+            "a checkpoint must be signed by the auditor's own key, one that signs no events",
+        )
+    return keyring
+
+
+def load_checkpoint(
+    path: str | os.PathLike[str], keyring: Keyring, *, event_keyring: Keyring | None = None
+) -> Checkpoint:
+    """Read a checkpoint file and check its signature (a bad signature is reported, not raised).
+
+    ``keyring`` holds the trusted checkpoint keys; ``event_keyring`` the event keys, none of which may have signed
+    the checkpoint.  A file that is not a well-formed checkpoint raises a one-line :class:`ProvlineageError`.
+    """
     try:
         document = loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -143,25 +221,17 @@ def load_checkpoint(path: str | os.PathLike[str], keyring: Keyring) -> Checkpoin
             f"checkpoint file {path} cannot be read ({error})", "pass the file written by `provlineage checkpoint`"
         ) from None
     payload = document.get("checkpoint") if isinstance(document, dict) else None
-    if (
-        not isinstance(payload, dict)
-        or payload.get("type") != CHECKPOINT_TYPE
-        or not isinstance(payload.get("streams"), list)
-    ):
+    if not isinstance(payload, dict) or payload.get("type") != CHECKPOINT_TYPE:
         raise ProvlineageError(
             f"{path} is not a provlineage checkpoint", "pass the file written by `provlineage checkpoint`"
         )
-    heads = []
-    for item in payload["streams"]:
-        if (
-            not isinstance(item, dict)
-            or not isinstance(item.get("stream"), str)
-            or not isinstance(item.get("lastSequence"), int)
-        ):
-            raise ProvlineageError(f"checkpoint {path} has a malformed stream entry", "write a new checkpoint")
-        heads.append(StreamHead(item["stream"], item.get("keyId"), item["lastSequence"], item.get("headDigest")))
-    logs = [log for log in payload.get("logs", []) if isinstance(log, dict)]
-    return Checkpoint(heads, logs, str(payload.get("createdAt", "")), _signature_problem(document, payload, keyring))
+    if payload.get("version") != 1:
+        raise _malformed(path, f"version {payload.get('version')!r}; this provlineage reads version 1")
+    heads, logs = _heads(path, payload.get("streams")), _logs(path, payload.get("logs"))
+    created = payload.get("createdAt", "")
+    if not isinstance(created, str):
+        raise _malformed(path, '"createdAt" is not a string')
+    return Checkpoint(heads, logs, created, _signature_problem(document, payload, keyring, event_keyring))
 
 
 def compare_with_checkpoint(
@@ -204,10 +274,10 @@ def compare_with_checkpoint(
                     f"the log was rewritten",
                 )
             )
-    current = {str(Path(log).resolve()): os.path.getsize(log) for log in logs if os.path.exists(log)}
+    current = {str(Path(log).resolve()): os.path.getsize(log) for log in logs if os.path.isfile(log)}
     for log in checkpoint.logs:
         size, recorded = current.get(str(log.get("path"))), log.get("size")
-        if size is not None and isinstance(recorded, int) and size < recorded:
+        if size is not None and _is_count(recorded) and size < recorded:
             findings.append(
                 ChainFinding("(log)", "truncated", f"{log['path']} is {size} bytes, the {when} recorded {recorded}")
             )

@@ -228,8 +228,18 @@ def test_unwritable_output_paths_are_one_line_errors(tmp_path: Path, key_dir: Pa
     log = tmp_path / "events.jsonl"
     write_log(log, key_dir, 1)
     out = a_file / "checkpoint.json"
+    auditor = write_key_pair(tmp_path / "auditor", "ed25519")  # checkpoints are signed by the auditor's own key
     checkpoint = one_line_error(
-        run("checkpoint", str(log), "--out", str(out), "--private-key", str(key_dir / "private_key.pem"))
+        run(
+            "checkpoint",
+            str(log),
+            "--out",
+            str(out),
+            "--private-key",
+            str(auditor.private_key),
+            "--public-key",
+            str(key_dir / "public_key.pem"),
+        )
     )
     assert f"checkpoint file {out} cannot be written" in checkpoint and "--out" in checkpoint
 

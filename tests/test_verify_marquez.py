@@ -17,7 +17,7 @@ from openlineage.client.uuid import generate_new_uuid
 from provlineage.cli import cli
 from provlineage.errors import ProvlineageError
 from provlineage.facets import HyperparametersRunFacet
-from provlineage.keys import Keyring
+from provlineage.keys import Keyring, write_key_pair
 from provlineage.marquez import MarquezReader, verify_marquez
 from provlineage.signature_check import Status
 from provlineage.verification import Report
@@ -140,13 +140,15 @@ def test_truncation_is_reported_with_a_checkpoint(tmp_path: Path, key_dir: Path,
     log = tmp_path / "events.jsonl"
     deliver(tmp_path, key_dir, marquez_server, 5, file_log=log)
     checkpoint = tmp_path / "checkpoint.json"
-    made = CliRunner().invoke(
-        cli, ["checkpoint", str(log), "--out", str(checkpoint), "--private-key", str(key_dir / "private_key.pem")]
-    )
+    auditor = write_key_pair(tmp_path / "auditor", "ed25519")  # checkpoints are signed by the auditor's own key
+    arguments = ["checkpoint", str(log), "--out", str(checkpoint), "--private-key", str(auditor.private_key)]
+    made = CliRunner().invoke(cli, [*arguments, "--public-key", str(key_dir / "public_key.pem")])
     assert made.exit_code == 0, made.output
     marquez_server.delete_event(4)  # the newest event
     assert verify_cli(marquez_server, key_dir).exit_code == 0  # a chain cut at its end still looks whole
-    result = verify_cli(marquez_server, key_dir, "--checkpoint", str(checkpoint), "--json")
+    result = verify_cli(
+        marquez_server, key_dir, "--checkpoint", str(checkpoint), "--checkpoint-key", str(auditor.public_key), "--json"
+    )
     assert result.exit_code == 1
     findings = json.loads(result.output)["chain"]
     assert [finding["kind"] for finding in findings] == ["truncated"]

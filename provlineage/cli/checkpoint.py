@@ -1,8 +1,9 @@
 """``provlineage checkpoint``: sign what a log holds now, so that later truncation is detected.
 
-Store the checkpoint where the log's writer cannot rewrite it; ``provlineage verify LOG --checkpoint FILE`` then
-fails when the log is shorter than the checkpoint or disagrees with it.  The log must verify first (``--force``
-checkpoints its verified streams anyway).
+Store the checkpoint where the log's writer cannot rewrite it; ``provlineage verify LOG --checkpoint FILE
+--checkpoint-key AUDITOR_PUBLIC_PEM`` then fails when the log is shorter than the checkpoint or disagrees with it.
+The log must verify first against the event keys (``--public-key``; ``--force`` checkpoints its verified streams
+anyway), and the checkpoint is signed with the auditor's own key (``--private-key``), never one of the event keys.
 """
 
 from __future__ import annotations
@@ -32,15 +33,16 @@ from provlineage.verification import verify_files
     required=True,
     type=click.Path(dir_okay=False),
     metavar="PEM",
-    help="Key that signs the checkpoint.",
+    help="The auditor's key that signs the checkpoint (not a key that signs events).",
 )
 @click.option("--passphrase-env", metavar="VAR", help="Environment variable holding the private key's passphrase.")
 @click.option(
     "--public-key",
     "public_keys",
     multiple=True,
+    required=True,
     metavar="PEM",
-    help="Other keys that signed events of the log; repeatable.",
+    help="Public key that signed events of the log; repeatable (key rotation).",
 )
 @click.option(
     "--force", is_flag=True, help="Write a checkpoint of the verified streams even when the log does not fully verify."
@@ -57,7 +59,12 @@ def checkpoint(  # noqa: PLR0917 (one parameter per click option)
     key = load_private_key(private_key, passphrase_env=passphrase_env)
     signer = KeySigner(key)
     keyring = Keyring([load_public_key(path) for path in public_keys])
-    keyring.add(key.public_key())
+    if keyring.get(signer.key_id) is not None:
+        raise ProvlineageError(
+            f"{private_key} is the key of one of the --public-key event keys ({signer.key_id})",
+            "sign checkpoints with the auditor's own key (provlineage keygen --out-dir auditor-keys), so that "
+            "whoever can rewrite the log cannot re-sign its checkpoint",
+        )
     report = verify_files(list(logs), keyring)
     if not report.streams:
         raise ProvlineageError(

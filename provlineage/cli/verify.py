@@ -95,6 +95,13 @@ def render_text(report: Report, sources: str) -> str:
     help="Signed checkpoint (provlineage checkpoint): fail when the log is shorter than it or disagrees with it.",
 )
 @click.option(
+    "--checkpoint-key",
+    "checkpoint_keys",
+    multiple=True,
+    metavar="PEM",
+    help="Auditor's public key trusted for --checkpoint only (never for events); repeatable.",
+)
+@click.option(
     "--marquez", "marquez_url", metavar="URL", help="Verify every event Marquez holds (instead of log files)."
 )
 @click.option(
@@ -114,6 +121,7 @@ def verify(  # noqa: PLR0917 (one parameter per click option)
     inference_input: Path | None = None,
     digest_key_file: str | None = None,
     checkpoint_file: str | None = None,
+    checkpoint_keys: tuple[str, ...] = (),
     marquez_url: str | None = None,
     every_signature: bool = False,
     api_key: str | None = None,
@@ -133,6 +141,7 @@ def verify(  # noqa: PLR0917 (one parameter per click option)
         workers=workers,
         keep_events=content_checks,
         checkpoint_file=checkpoint_file,
+        checkpoint_keys=checkpoint_keys,
         every_signature=every_signature,
     )
     extra_lines, extra_json, extra_ok = _content_checks(
@@ -172,8 +181,13 @@ def _source_report(
     workers: int | None,
     keep_events: bool,
     checkpoint_file: str | None,
+    checkpoint_keys: tuple[str, ...] = (),
     every_signature: bool = False,
 ) -> tuple[Report, str]:
+    if checkpoint_file:
+        from provlineage.checkpoint import checkpoint_keyring
+
+        checkpoints = checkpoint_keyring(checkpoint_keys, keyring)  # before the log is read: a usage error is quick
     if marquez_url:
         from provlineage.marquez import verify_marquez
 
@@ -190,7 +204,8 @@ def _source_report(
     if checkpoint_file:
         from provlineage.checkpoint import apply_checkpoint, load_checkpoint
 
-        apply_checkpoint(report, load_checkpoint(checkpoint_file, keyring), logs=list(paths))
+        checkpoint = load_checkpoint(checkpoint_file, checkpoints, event_keyring=keyring)
+        apply_checkpoint(report, checkpoint, logs=list(paths))
     return report, sources
 
 

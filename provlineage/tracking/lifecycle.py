@@ -12,6 +12,7 @@ from typing import Any
 from openlineage.client.client import OpenLineageClient
 from openlineage.client.event_v2 import RunState
 
+from provlineage._internal import strictness
 from provlineage.errors import DeliveryError, ProvlineageError
 from provlineage.tracking.events import build_event
 from provlineage.tracking.options import STRICT_ENV, truthy
@@ -25,7 +26,8 @@ def emit(run: Run, state: RunState, error: BaseException | None = None) -> None:
         return
     try:
         event = build_event(run, state, error)
-        run._client.emit(event)
+        with strictness.scope(_asked(run)):  # the transport follows the run's strict mode (one rule, see there)
+            run._client.emit(event)
     except ProvlineageError as failure:
         run._failed(
             DeliveryError(f"{state.value} event of run {run.run_id} was not sent ({failure})", "see the error above")
@@ -39,6 +41,11 @@ def emit(run: Run, state: RunState, error: BaseException | None = None) -> None:
         )
 
 
+def _asked(run: Run) -> bool | None:
+    """The strict mode the run imposes on its transport: ``None`` when no switch of the run's own was set."""
+    return run.strict if run.options.strict is not None or run.strict else None
+
+
 def start(run: Run, code: Any = None) -> None:
     """Resolve strict mode and the client, collect the environment, send START (raises only in strict mode)."""
     options = run.options
@@ -47,8 +54,11 @@ def start(run: Run, code: Any = None) -> None:
         run._client = options.client
     else:
         try:
-            run._client, run._owns_client = OpenLineageClient(), True
+            with strictness.scope(_asked(run)):  # strict: a transport that cannot record raises here, before the body
+                run._client, run._owns_client = OpenLineageClient(), True
         except Exception as error:
+            if isinstance(error, ProvlineageError) and options.strict is None:
+                run.strict = True  # only a strict transport (strict: true) raises while it is built
             run._failed(
                 DeliveryError(
                     f"cannot build the OpenLineage client ({type(error).__name__}: {error})",

@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from typing import Any
 
 import attr
 from openlineage.client.transport.transport import Config
 
-from provlineage._internal import values
-from provlineage.errors import ConfigError
+from provlineage._internal import strictness, values
+from provlineage.errors import ConfigError, KeyLoadError, ProvlineageError
+from provlineage.transport.config_source import resolve_paths
 
 log = logging.getLogger("provlineage.transport.signing")
 
@@ -71,9 +73,11 @@ class SigningConfig(Config):
         unknown = sorted(set(params) - cls.keys() - _GENERIC_KEYS)
         if unknown:
             log.warning("provlineage: SigningTransport ignores unknown config keys %s", ", ".join(unknown))
+        params = resolve_paths(params)
         defaults = {field.name: field.default for field in attr.fields(cls)}
-        strict = _boolean(params.get("strict"), "strict") if not values.is_unset(params.get("strict")) else False
-        parsed: dict[str, Any] = {"strict": strict}
+        configured = _boolean(params.get("strict"), "strict") if not values.is_unset(params.get("strict")) else False
+        strict = strictness.effective(configured or strictness.from_environment())
+        parsed: dict[str, Any] = {"strict": configured}
         problem: tuple[str, ConfigError] | None = None
         for key in sorted(cls.keys() - {"strict"}):
             raw = params.get(key)
@@ -164,3 +168,26 @@ _PARSERS = {
     "exit_timeout": _seconds,
     "resend_batch": _count,
 }
+
+
+_announced: set[str] = set()
+
+
+def announce_unrecordable(error: ProvlineageError) -> None:
+    """Say once per process, loudly, that no lineage event will be recorded, and how to fix it."""
+    message = str(error)
+    if message in _announced:
+        return
+    _announced.add(message)
+    hint = ""
+    if isinstance(error, KeyLoadError) and "does not exist" in message:
+        hint = (
+            " Relative paths in openlineage.yml are resolved against that file's directory; relative paths from "
+            f"OPENLINEAGE__* variables against the working directory ({os.getcwd()})."
+        )
+    log.error(
+        "provlineage: NO LINEAGE EVENTS WILL BE RECORDED BY THIS PROCESS (strict mode is off, so the job goes on): "
+        "%s%s",
+        message,
+        hint,
+    )

@@ -50,7 +50,7 @@ from openlineage.client.transport.transform import TransformTransport
 from openlineage.client.transport.transport import Transport
 from openlineage.client.utils import import_from_string
 
-from provlineage._internal import canonical
+from provlineage._internal import canonical, strictness
 from provlineage._internal.canonical import SIGNATURE_FACET, project_event
 from provlineage._internal.chain_state import ChainState, default_state_dir
 from provlineage._internal.jsonsafe import Conversions, to_json_safe
@@ -59,7 +59,7 @@ from provlineage._internal.spool import Spool
 from provlineage.errors import ConfigError, DeliveryError, ProvlineageError, SigningError
 from provlineage.signer import KeySigner, Signer
 from provlineage.signing import SignedLine, sign_event_line
-from provlineage.transport.config import EXAMPLE, SigningConfig
+from provlineage.transport.config import EXAMPLE, SigningConfig, announce_unrecordable
 from provlineage.transport.delivery import Delivery, FlushResult, Outcome, is_direct, settle
 from provlineage.transport.event_dict import event_dict
 from provlineage.transport.file_log import FileLogTransport
@@ -78,7 +78,7 @@ class SigningTransport(Transport):
 
     def __init__(self, config: SigningConfig, *, signer: Signer | None = None) -> None:
         self.config = config
-        self.strict = config.strict
+        self.strict = config.strict or strictness.from_environment()  # see provlineage._internal.strictness
         self.state_dir = Path(config.state_dir).expanduser() if config.state_dir else default_state_dir()
         self.spool_dir = Path(config.spool_dir).expanduser() if config.spool_dir else self.state_dir / "spool"
         self.deliveries: list[Delivery] = []
@@ -93,13 +93,13 @@ class SigningTransport(Transport):
                 raise problem
             assert config.transport is not None
             self.inner = self._build_inner(config.transport)
-            if self.strict:
+            if strictness.effective(self.strict) or config.private_key:
                 _ = self.signer  # a key that cannot be loaded fails now, not at the first event
         except ProvlineageError as error:
-            if self.strict:
+            if strictness.effective(self.strict):
                 raise
             self._problem = error
-            log.error("provlineage: SigningTransport cannot record events: %s", error)
+            announce_unrecordable(error)
 
     # --- configuration -------------------------------------------------------------------------------------
     def _build_inner(self, inner_config: dict[str, Any]) -> Transport:
@@ -191,17 +191,21 @@ class SigningTransport(Transport):
     # --- emitting ------------------------------------------------------------------------------------------
     def emit(self, event: Any) -> SignedEvent | None:
         """Sign and deliver ``event``; returns the signed event (``None`` when it could not be signed)."""
+        strict = strictness.effective(self.strict)
         try:
             return self._emit(event)
         except ProvlineageError as error:
-            if self.strict:
+            if strict:
                 raise
-            log.error("provlineage: lineage event not recorded: %s", error)
+            if error is self._problem:
+                log.warning("provlineage: lineage event not recorded (%s)", error.what)
+            else:
+                log.error("provlineage: lineage event not recorded: %s", error)
         except Exception as error:
             failure = SigningError(
                 f"signing transport failed ({type(error).__name__}: {error})", "please report this as a provlineage bug"
             )
-            if self.strict:
+            if strict:
                 raise failure from error
             log.error("provlineage: lineage event not recorded: %s", failure, exc_info=log.isEnabledFor(logging.DEBUG))
         return None
@@ -230,7 +234,7 @@ class SigningTransport(Transport):
             self._outcomes.items = None
         settle(outcomes, self.config.delivery_timeout)  # network backends: sent now, outside the chain lock
         undelivered = [outcome for outcome in outcomes if outcome.status != "sent"]
-        if undelivered and self.strict:
+        if undelivered and strictness.effective(self.strict):
             first = undelivered[0]
             raise DeliveryError(
                 f"event {signed.describe()} was not delivered to {first.target} ({first.detail})",

@@ -87,3 +87,11 @@ def test_group_commit_isolates_a_failing_admission(tmp_path: Path) -> None:
         assert [row[1] for row in store.accepted_events()] in ([1, 3], [3, 1])
     finally:
         store.close()
+
+
+def test_unchained_signed_event_is_deduplicated_by_digest(store: Store) -> None:
+    signed = Incoming("p", "{}", None, None, "sha256:abc", None, "key-1")
+    unsigned = Incoming("p", "{}")
+    assert store.admit(signed, judge).outcome == "accepted"
+    assert store.admit(signed, judge).outcome == "duplicate"
+    assert [store.admit(unsigned, judge).outcome for _ in range(2)] == ["accepted", "accepted"]  # nothing to match

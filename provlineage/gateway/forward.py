@@ -4,16 +4,15 @@ The downstream transport is built by openlineage-python's factory from ``forward
 :class:`provlineage.transport.delivery.Delivery`, the same spool the producers' ``SigningTransport`` uses: events
 the downstream cannot take now wait on disk in order and are re-sent, a 4xx refusal goes to its dead-letter file.
 An event leaves the outbox once the Delivery has sent or spooled it; a background thread does this, woken by
-each acceptance, and re-sends the spool every ``retry_interval`` while it holds events.
+each acceptance, and re-sends the spool (in direct mode, under the forwarder's control) when its back-off has
+passed.
 """
 
 from __future__ import annotations
 
 import copy
 import logging
-import os
 import threading
-import time
 from pathlib import Path
 
 from openlineage.client.transport import get_default_factory
@@ -54,7 +53,6 @@ class Forwarder:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="provlineage-gateway-forwarder", daemon=True)
-        self._last_flush = 0.0
 
     def start(self) -> None:
         self._thread.start()
@@ -75,16 +73,14 @@ class Forwarder:
 
     def spool_state(self) -> tuple[int, float | None]:
         """Events waiting in the spool and the time the oldest was spooled."""
-        directory = self.delivery.spool.directory
+        spool = self.delivery.spool
         try:
-            names = sorted(n for n in os.listdir(directory) if n.endswith(".json") and not n.startswith("."))
-        except OSError:  # not created yet, or unusable (then the forwarder logs why)
-            return 0, None
-        if not names:
+            names = spool.pending()
+        except OSError:  # unusable (the forwarder logs why)
             return 0, None
         try:
-            return len(names), (directory / names[0]).stat().st_mtime
-        except OSError:
+            return len(names), (spool.directory / names[0]).stat().st_mtime if names else None
+        except OSError:  # sent meanwhile
             return len(names), None
 
     def _loop(self) -> None:
@@ -122,9 +118,12 @@ class Forwarder:
         return -1 if stuck and not moved else moved
 
     def _retry_spool(self) -> None:
-        if time.monotonic() - self._last_flush < self.config.retry_interval or not self.delivery.spool.count():
+        """Re-send the spool when its back-off (``retry_interval``, doubled per failure in a row) has passed."""
+        try:
+            if not self.delivery.spool.count():
+                return
+        except OSError:
             return
-        self._last_flush = time.monotonic()
-        result = self.delivery.flush()
+        result = self.delivery.drain()
         if result.sent:
             log.info("re-sent %d spooled events downstream", result.sent, extra={"event": "spool-resend"})

@@ -27,6 +27,7 @@ SCHEMA = [
         key_id TEXT, producer TEXT NOT NULL, body TEXT, received_at DOUBLE PRECISION NOT NULL,
         forwarded_at DOUBLE PRECISION, UNIQUE (stream, sequence))""",
     "CREATE INDEX IF NOT EXISTS gw_events_outbox ON gw_events (id) WHERE forwarded_at IS NULL",
+    "CREATE INDEX IF NOT EXISTS gw_events_unchained ON gw_events (digest) WHERE stream IS NULL",
     """CREATE TABLE IF NOT EXISTS gw_quarantine (
         id {id} PRIMARY KEY {autoincrement}, received_at DOUBLE PRECISION NOT NULL, producer TEXT,
         reason TEXT NOT NULL, status INTEGER NOT NULL, detail TEXT NOT NULL, stream TEXT, sequence BIGINT,
@@ -133,7 +134,12 @@ class Store:
             return self._admit_in(cursor, event, judge, time.time())
 
     def _admit_in(self, cursor: Any, event: Incoming, judge: Judge, now: float) -> Verdict:
-        if event.stream is None:
+        if event.stream is None:  # signed without a chain (dedup by digest), or unsigned and allowed
+            if event.digest is not None:
+                self._lock_digest(cursor, event.digest)
+                cursor.execute(self._q("SELECT 1 FROM gw_events WHERE stream IS NULL AND digest = ?"), (event.digest,))
+                if cursor.fetchone() is not None:
+                    return Verdict("duplicate", "duplicate", "this signed event was accepted before")
             self._insert(cursor, event, now)
             return Verdict("accepted")
         cursor.execute(
@@ -161,6 +167,9 @@ class Store:
                 (max(int(head), event.sequence), event.stream),
             )
         return verdict
+
+    def _lock_digest(self, cursor: Any, digest: str) -> None:
+        """Serialize admissions of one unchained event (SQLite: writers are serialized already)."""
 
     def _insert(self, cursor: Any, event: Incoming, now: float) -> None:
         cursor.execute(

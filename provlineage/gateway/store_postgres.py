@@ -52,6 +52,9 @@ class PostgresStore(Store):
             for statement in SCHEMA:
                 cursor.execute(statement.format(id="BIGSERIAL", autoincrement=""))
 
+    def _lock_digest(self, cursor: Any, digest: str) -> None:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (digest,))
+
     @contextlib.contextmanager
     def _transaction(self, *, write: bool) -> Iterator[Any]:
         with self._pool.connection() as connection, connection.transaction(), connection.cursor() as cursor:

@@ -45,7 +45,7 @@ _BASE_FACET_STANDIN = {
     },
 }
 #: Tests whose events were not checked against the official OpenLineage.json (../shared absent); reported once.
-_SCHEMA_CHECKS_LEFT_OUT: list[str] = []
+SCHEMA_CHECKS_LEFT_OUT: list[str] = []
 
 
 @pytest.fixture(scope="session")
@@ -56,19 +56,22 @@ def event_validator() -> Callable[[dict[str, Any]], None]:
     reported at the end of the run; under ``CI=true`` it fails instead); the facet checks and the test's own
     assertions always run.
     """
+    from fixtures.prerequisites import in_ci
+
+    if not OPENLINEAGE_SCHEMA.exists() and in_ci():
+        pytest.fail(f"../shared is absent ({OPENLINEAGE_SCHEMA} not found) under CI=true", pytrace=False)
+    return make_event_validator(OPENLINEAGE_SCHEMA, SCHEMA_CHECKS_LEFT_OUT)
+
+
+def make_event_validator(openlineage_schema: Path, left_out: list[str]) -> Callable[[dict[str, Any]], None]:
+    """The validator of :func:`event_validator`; without ``openlineage_schema`` its check is left out, and each
+    test where it was is appended to ``left_out``."""
     from jsonschema import Draft202012Validator
     from referencing import Registry, Resource
 
     from provlineage.schemas import facet_schemas
 
-    from fixtures.prerequisites import in_ci
-
-    if OPENLINEAGE_SCHEMA.exists():
-        core: dict[str, Any] | None = json.loads(OPENLINEAGE_SCHEMA.read_text())
-    else:
-        core = None  # only the OpenLineage.json check is left out (recorded below), unless CI must have it
-        if in_ci():
-            pytest.fail(f"../shared is absent ({OPENLINEAGE_SCHEMA} not found) under CI=true", pytrace=False)
+    core = json.loads(openlineage_schema.read_text()) if openlineage_schema.exists() else None
     resources = [(_BASE_FACET_STANDIN["$id"], Resource.from_contents(core or _BASE_FACET_STANDIN))]
     resources += [(sid, Resource.from_contents(schema)) for sid, schema in facet_schemas().items()]
     registry = Registry().with_resources(resources)
@@ -80,8 +83,8 @@ def event_validator() -> Callable[[dict[str, Any]], None]:
             event_check.validate(event)
         else:
             test = os.environ.get("PYTEST_CURRENT_TEST", "?").split(" ")[0]
-            if test not in _SCHEMA_CHECKS_LEFT_OUT:
-                _SCHEMA_CHECKS_LEFT_OUT.append(test)
+            if test not in left_out:
+                left_out.append(test)
         for facet in _provlineage_facets(event):
             assert facet.get("_schemaURL") in facet_checks, f"facet schema {facet.get('_schemaURL')} is not shipped"
             facet_checks[facet["_schemaURL"]].validate(facet)
@@ -90,9 +93,9 @@ def event_validator() -> Callable[[dict[str, Any]], None]:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if _SCHEMA_CHECKS_LEFT_OUT:
+    if SCHEMA_CHECKS_LEFT_OUT:
         terminalreporter.write_line(
-            f"OpenLineage.json validation left out in {len(_SCHEMA_CHECKS_LEFT_OUT)} tests: ../shared is absent "
+            f"OpenLineage.json validation left out in {len(SCHEMA_CHECKS_LEFT_OUT)} tests: ../shared is absent "
             f"({OPENLINEAGE_SCHEMA}); provlineage facet schemas and the tests' own assertions ran"
         )
 

@@ -3,7 +3,11 @@
 The transport is built from the configuration exactly as openlineage-python builds it: ``--config FILE`` is an
 ``openlineage.yml`` (its ``transport`` section) or a JSON/YAML file holding the transport itself (Airflow's
 ``[openlineage] transport`` value); without it, OpenLineageClient's own resolution is used (``$OPENLINEAGE_CONFIG``,
-``./openlineage.yml``, ``~/.openlineage/openlineage.yml``, ``OPENLINEAGE__TRANSPORT__...``).
+``./openlineage.yml``, ``~/.openlineage/openlineage.yml``, ``OPENLINEAGE__TRANSPORT__...``).  Relative paths in a
+config file are resolved against its directory, as when the job ran.
+
+An entry that cannot be read is moved to ``unreadable/`` in its spool directory, with the reason in
+``dead-letter.jsonl``, and the rest is sent.
 
 Exit status: 0 when every spool is empty afterwards, 1 when events remain (the backend is still failing), 2 for
 usage or configuration errors.
@@ -44,8 +48,11 @@ def load_signing_transport(config: Path | None) -> Any:
     if config is not None:
         from openlineage.client.transport import get_default_factory
 
+        from provlineage.transport.config_source import config_file
+
         try:
-            transport = get_default_factory().create(_transport_config(config))
+            with config_file(config):  # relative paths in it are relative to its directory
+                transport = get_default_factory().create(_transport_config(config))
         except ConfigError:
             raise
         except Exception as error:  # openlineage-python's factory raises ImportError, RuntimeError, TypeError, ...
@@ -82,7 +89,8 @@ def flush(config: Path | None) -> None:
         line = f"{result.target}: re-sent {result.sent}"
         if result.dead_lettered:
             line += (
-                f", {result.dead_lettered} refused (see {transport.spool_dir / result.target / 'dead-letter.jsonl'})"
+                f", {result.dead_lettered} refused or unreadable "
+                f"(see {transport.spool_dir / result.target / 'dead-letter.jsonl'})"
             )
         if result.remaining:
             line += f", {result.remaining} still spooled ({result.error})"

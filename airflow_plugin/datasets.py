@@ -17,7 +17,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from airflow_plugin.markers import ProvenanceMarker
+from airflow_plugin.markers import NONE, ProvenanceMarker, marker_of
 from airflow_plugin.settings import Settings
 from provlineage.facets import DATASET_HASH, MODEL, ModelDatasetFacet
 
@@ -71,8 +71,16 @@ def _location(item: Any, namespace: str, name: str, settings: Settings) -> str |
     return None
 
 
-def _is_model(item: Any, ol_dataset: Any, identity: Identity, marker: ProvenanceMarker, settings: Settings) -> bool:
-    if identity in _marked_models(marker.models):
+def _is_model(
+    item: Any,
+    ol_dataset: Any,
+    identity: Identity,
+    marker: ProvenanceMarker,
+    settings: Settings,
+    *,
+    upstream_models: frozenset[Identity] = frozenset(),
+) -> bool:
+    if identity in _marked_models(marker.models) or identity in upstream_models:
         return True
     if getattr(item, "asset_type", None) == "model" or getattr(item, "group", None) == "model":
         return True
@@ -101,8 +109,38 @@ def _model_name(item: Any, identity: Identity, marker: ProvenanceMarker) -> str:
     return stem or basename
 
 
-def declared_datasets(items: Iterable[Any], marker: ProvenanceMarker, settings: Settings) -> list[DeclaredDataset]:
-    """The hashable datasets among ``items`` (a task's ``inlets`` or ``outlets``), in declaration order."""
+def dag_models(task: Any) -> frozenset[Identity]:
+    """What the other tasks of ``task``'s DAG write as models, judged as each of them judges its own outlets.
+
+    An evaluation task often reads the model without ``group="model"``; the training task that wrote it said
+    so, and this is how the inlet is still recognised as the model rather than taken for the evaluated data.
+    """
+    if not getattr(task, "inlets", None):
+        return frozenset()
+    from airflow_plugin.settings import settings
+
+    config = settings()
+    found: set[Identity] = set()
+    for other in getattr(getattr(task, "dag", None), "tasks", None) or ():
+        if other is task or not getattr(other, "outlets", None):
+            continue
+        marker = marker_of(other) or ProvenanceMarker(NONE)
+        found.update(
+            dataset.identity for dataset in declared_datasets(other.outlets, marker, config) if dataset.is_model
+        )
+    return frozenset(found)
+
+
+def declared_datasets(
+    items: Iterable[Any],
+    marker: ProvenanceMarker,
+    settings: Settings,
+    upstream_models: frozenset[Identity] | None = None,
+) -> list[DeclaredDataset]:
+    """The hashable datasets among ``items`` (a task's ``inlets`` or ``outlets``), in declaration order.
+
+    ``upstream_models``: identities other tasks write as models (:func:`dag_models`), for inlets.
+    """
     found: dict[Identity, DeclaredDataset] = {}
     for item in items or ():
         try:
@@ -118,7 +156,9 @@ def declared_datasets(items: Iterable[Any], marker: ProvenanceMarker, settings: 
         location = _location(item, *identity, settings)
         if location is None or identity in found:
             continue
-        is_model = _is_model(item, ol_dataset, identity, marker, settings)
+        is_model = _is_model(
+            item, ol_dataset, identity, marker, settings, upstream_models=upstream_models or frozenset()
+        )
         found[identity] = DeclaredDataset(
             identity=identity,
             location=location,

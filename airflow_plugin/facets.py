@@ -3,8 +3,9 @@
 Nothing here hashes or calls Airflow: it only reads the record :mod:`airflow_plugin.capture` stored, so it
 takes microseconds inside the provider's ``execution_timeout`` window.
 
-* Run facets on every task event: ``provlineage_environment``; for recognised tasks also
-  ``provlineage_hyperparameters``, and ``provlineage_metrics`` on COMPLETE.
+* Run facets on every task event: ``provlineage_environment`` (with the distribution list on START only; the
+  other events carry its digest and count, see :func:`provlineage.environment.without_distributions`); for
+  recognised tasks also ``provlineage_hyperparameters``, and ``provlineage_metrics`` on COMPLETE.
 * Dataset facets: ``provlineage_datasetHash`` (+ ``provlineage_model``) on inputs in START/COMPLETE/FAIL and
   on outputs in COMPLETE only (a failed task's outputs may be partial).  A hashed dataset the provider did
   not list (an extractor chose other datasets) is appended, so the model's lineage always connects.
@@ -22,6 +23,7 @@ from airflow_plugin.datasets import Identity
 from provlineage.facets import ENVIRONMENT, HYPERPARAMETERS, METRICS
 
 SUCCESS = "success"
+RUNNING = "running"
 
 
 def state_name(state: Any) -> str:
@@ -31,7 +33,13 @@ def state_name(state: Any) -> str:
 def run_facets(record: store.TaskRecord | None, state: str, task_instance: Any) -> dict[str, Any]:
     environment = record.environment if record is not None else None
     if environment is None:  # the task-process hook did not run; the facet is cached per process anyway
-        environment = attempt("collecting the environment", task_instance, environment_facet, None)
+        environment = attempt(
+            "collecting the environment", task_instance, lambda: environment_facet(task_instance), None
+        )
+    if environment is not None and state != RUNNING:
+        from provlineage.environment import without_distributions
+
+        environment = without_distributions(environment)
     facets: dict[str, Any] = {ENVIRONMENT: environment} if environment is not None else {}
     if record is not None and record.hyperparameters is not None:
         facets[HYPERPARAMETERS] = record.hyperparameters

@@ -79,4 +79,34 @@ def install() -> bool:
         return False
     if not getattr(original, WRAPPED, False):
         manager.extract_metadata = wrap_extract_metadata(original)
+    report_failures_through_provider(getattr(get_openlineage_listener(), "adapter", None))
     return True
+
+
+SIGNING_TRANSPORT = "provlineage.transport.SigningTransport"
+
+
+def report_failures_through_provider(adapter: Any) -> None:
+    """Let the signing transport raise under the provider, so the task log tells one story.
+
+    Left to itself, a non-strict :class:`~provlineage.transport.SigningTransport` logs ``lineage event not
+    recorded: <what>; <fix>`` and returns, and the provider then logs ``Successfully emitted``.  The provider's
+    ``OpenLineageAdapter.emit`` catches whatever the client raises and logs it as ``Failed to emit OpenLineage
+    <TYPE> event of id <run id> with the following exception: <what>; <fix>``, and the task is unaffected either
+    way.  So the client the adapter builds (in this process, or in the forked child that inherits this wrapper)
+    gets its signing transport switched to raising: one line, from the provider, with provlineage's reason and fix.
+    """
+    create = getattr(adapter, "get_or_create_openlineage_client", None)
+    if create is None or getattr(create, WRAPPED, False):
+        return
+
+    @functools.wraps(create)
+    def get_or_create_openlineage_client(*args: Any, **kwargs: Any) -> Any:
+        client = create(*args, **kwargs)
+        transport = getattr(client, "transport", None)
+        if getattr(transport, "kind", None) == SIGNING_TRANSPORT:
+            transport.strict = True
+        return client
+
+    setattr(get_or_create_openlineage_client, WRAPPED, True)
+    adapter.get_or_create_openlineage_client = get_or_create_openlineage_client

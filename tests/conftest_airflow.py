@@ -30,24 +30,59 @@ TRAIN_DAG, PREDICT_DAG, EDGE_DAG, TUTORIAL_DAG = (
 
 
 # --- real Airflow --------------------------------------------------------------------------------------------
+#: Secrets the edge-case DAG reaches through Airflow's own ways; none may appear anywhere in the signed log.
+AIRFLOW_SECRETS = {
+    "connection password": "Pr0d-Conn-Pw-7731",
+    "sensitive variable": "svc-token-Qz81-xyzzy",
+    "URL password in op_kwargs": "Lit3ral-Url-Pw-55",
+    "TaskFlow default": "T4skfl0w-Def4ult-Pw",
+    "DAG param": "Par4m-Pw-9182",
+    "secret-named default": "hunter2-secret",
+}
+SECRET_ENV = {
+    "AIRFLOW_CONN_PROD_DB": f"postgresql://etl_user:{AIRFLOW_SECRETS['connection password']}@db.internal:5432/prod",
+    "AIRFLOW_VAR_SERVICE_TOKEN": AIRFLOW_SECRETS["sensitive variable"],
+}
+
 EDGE_CASES = """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pendulum
+from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import Asset, dag, task
 
 from airflow_plugin import provenance
 
-OUT = Path(os.environ["PROVLINEAGE_EXAMPLE_DIR"]) / "edge" / "model.pkl"
+EDGE = Path(os.environ["PROVLINEAGE_EXAMPLE_DIR"]) / "edge"
+OUT = EDGE / "model.pkl"
+CLASSIFIER = f"file://{EDGE}/classifier.json"
+HOLDOUT = f"file://{EDGE}/holdout.csv"
+TRAIN_CSV = f"file://{Path(os.environ['PROVLINEAGE_EXAMPLE_DIR']).resolve()}/data/train.csv"  # the train DAG's
 
 
-@dag(dag_id="provlineage_edge_cases", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC"), params={"lr": 0.1})
+def fit(lr, epochs, target, upstream, header, mirror, typed="0.5"):
+    EDGE.mkdir(parents=True, exist_ok=True)
+    Path(CLASSIFIER[7:]).write_text(json.dumps({"lr": lr}))
+    Path(HOLDOUT[7:]).write_text("x,y\\n1,0\\n")
+
+
+@dag(
+    dag_id="provlineage_edge_cases",
+    schedule=None,
+    start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+    params={"lr": 0.1, "warehouse": "postgresql://wh:Par4m-Pw-9182@wh.internal/db"},
+)
 def edge_cases():
     @task(inlets=[Asset("file:///nonexistent/provlineage/missing.csv")], outlets=[Asset(f"file://{OUT}")])
-    def train_with_broken_inlet(lr: float = 0.1, db_password: str = "hunter2-secret") -> str:
+    def train_with_broken_inlet(
+        lr: float = 0.1,
+        db_password: str = "hunter2-secret",
+        endpoint: str = "mysql://svc:T4skfl0w-Def4ult-Pw@mysql.internal/app",
+    ) -> str:
         OUT.parent.mkdir(parents=True, exist_ok=True)
         OUT.write_bytes(b"model bytes")
         return "trained"
@@ -57,8 +92,30 @@ def edge_cases():
     def crash() -> None:
         raise RuntimeError("intentional failure for provlineage tests")
 
+    # Templated arguments without render_template_as_native_obj, and secrets reached through Airflow.
+    train_classifier = PythonOperator(
+        task_id="train_classifier",
+        python_callable=fit,
+        inlets=[Asset(TRAIN_CSV)],
+        outlets=[Asset(CLASSIFIER, group="model"), Asset(HOLDOUT)],
+        op_kwargs={
+            "lr": "{{ params.lr }}",
+            "epochs": "{{ 3 * 4 }}",
+            "target": "{{ conn.prod_db.get_uri() }}",
+            "upstream": "{{ conn.prod_db.password }}",
+            "header": "Token {{ var.value.service_token }}",
+            "mirror": "https://deploy:Lit3ral-Url-Pw-55@mirror.example.com/repo.git",
+        },
+    )
+
+    # The model inlet says nothing about being a model: the training task above declared it.
+    @task(inlets=[Asset(CLASSIFIER), Asset(HOLDOUT)])
+    def evaluate_classifier() -> dict:
+        return {"accuracy": 0.75}
+
     train_with_broken_inlet()
     crash()
+    train_classifier >> evaluate_classifier()
 
 
 edge_cases()
@@ -143,6 +200,7 @@ def _run_dags(home: Path, key_dir: Path, name: str, dag_ids: list[str], *, in_th
     }
     env = {
         **clean_env(home),
+        **SECRET_ENV,
         "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(transport),
         "AIRFLOW__OPENLINEAGE__EXECUTE_IN_THREAD": str(in_thread),
     }

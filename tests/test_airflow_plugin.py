@@ -25,7 +25,15 @@ from provlineage.errors import ConfigError
 from provlineage.keys import Keyring
 from provlineage.verification import verify_files
 
-from conftest_airflow import EDGE_DAG, PREDICT_DAG, TRAIN_DAG, TUTORIAL_DAG, AirflowRun, clean_env
+from conftest_airflow import (
+    AIRFLOW_SECRETS,
+    EDGE_DAG,
+    PREDICT_DAG,
+    TRAIN_DAG,
+    TUTORIAL_DAG,
+    AirflowRun,
+    clean_env,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE_DAGS = REPO / "examples" / "dags"
@@ -104,7 +112,7 @@ def test_settings_parse_values_and_fall_back_on_bad_ones(caplog: pytest.LogCaptu
 
 
 def test_metrics_accept_a_flat_dict_or_an_explicit_shape() -> None:
-    from airflow_plugin.capture import metrics_facet
+    from airflow_plugin.metrics import metrics_facet
 
     flat = metrics_facet({"accuracy": 0.9, "ok": True, "note": "x", "n": 10}, ("file", "/data/test.csv"))
     assert flat.metrics == {"accuracy": 0.9, "n": 10}
@@ -125,7 +133,7 @@ def test_metrics_accept_a_flat_dict_or_an_explicit_shape() -> None:
 
 
 def test_arguments_are_bound_by_name_without_context_values() -> None:
-    from airflow_plugin.capture import _bound_arguments
+    from airflow_plugin.arguments import bound_arguments as _bound_arguments
 
     def train(data: str, lr: float = 0.1, *extra: int, ti: Any = None, **options: Any) -> None: ...
 
@@ -261,7 +269,12 @@ def test_a_dag_without_provlineage_code_runs_unchanged_and_signed(forked_run: Ai
 @pytest.mark.parametrize("run_name", ["forked_run", "threaded_run"])
 def test_failures_never_change_a_task_outcome(run_name: str, request: pytest.FixtureRequest) -> None:
     run: AirflowRun = request.getfixturevalue(run_name)
-    assert run.results[EDGE_DAG]["tasks"] == {"train_with_broken_inlet": "success", "crash": "failed"}
+    assert run.results[EDGE_DAG]["tasks"] == {
+        "train_with_broken_inlet": "success",
+        "crash": "failed",
+        "train_classifier": "success",
+        "evaluate_classifier": "success",
+    }
     assert (
         "provlineage: hashing inlet file:///nonexistent/provlineage/missing.csv failed for task provlineage_edge_cases.train_with_broken_inlet"
         in run.output
@@ -298,13 +311,172 @@ def test_custom_run_facets_function_reads_the_stored_record() -> None:
 
     from airflow_plugin import store
     from airflow_plugin.facets import provlineage_run_facets
+    from provlineage.environment import collect_environment
     from provlineage.hyperparameters import hyperparameters_facet
 
+    environment = collect_environment()
     ti = SimpleNamespace(dag_id="d", task_id="train", run_id="r", try_number=1, map_index=-1)
-    record = store.TaskRecord(environment="env-facet", hyperparameters=hyperparameters_facet({"lr": 0.1}), metrics="m")
+    record = store.TaskRecord(environment=environment, hyperparameters=hyperparameters_facet({"lr": 0.1}), metrics="m")
     store.put(store.task_key(ti), record)
     assert provlineage_run_facets(ti, "running") == {
-        "provlineage_environment": "env-facet",
+        "provlineage_environment": environment,
         "provlineage_hyperparameters": record.hyperparameters,
     }
-    assert provlineage_run_facets(ti, "success")["provlineage_metrics"] == "m"
+    completed = provlineage_run_facets(ti, "success")
+    assert completed["provlineage_metrics"] == "m"
+    # #11 item 7: the distribution list once per task run (START); the other events carry its digest and count
+    assert environment.distributions and completed["provlineage_environment"].distributions is None
+    assert completed["provlineage_environment"].distributionsDigest == environment.distributionsDigest
+    assert completed["provlineage_environment"].distributionCount == len(environment.distributions)
+
+
+# --- #15 item 5: templated literals -------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("rendered", "expected"),
+    [
+        ("0.1", 0.1),
+        (" 60 ", 60),
+        ("-3", -3),
+        ("1e-4", 1e-4),
+        ("True", True),
+        ("None", None),
+        ("007", "007"),
+        ("nan", "nan"),
+        ("1,5", "1,5"),
+        ("[1, 2]", "[1, 2]"),
+        ("'quoted'", "'quoted'"),
+        ("churn-model", "churn-model"),
+    ],
+)
+def test_templated_strings_become_numbers_only_when_they_spell_one(rendered: str, expected: Any) -> None:
+    from airflow_plugin.literals import natives
+
+    converted = natives({"value": rendered}, {"value": "{{ params.value }}"})["value"]
+    assert converted == expected and type(converted) is type(expected)
+
+
+def test_strings_the_dag_author_typed_stay_strings() -> None:
+    from airflow_plugin.literals import natives
+
+    rendered = {"typed": "0.1", "templated": "0.1", "nested": ["5", {"k": "2"}]}
+    original = {"typed": "0.1", "templated": "{{ params.lr }}", "nested": ["{{ x }}", {"k": "{% if a %}2{% endif %}"}]}
+    assert natives(rendered, original) == {"typed": "0.1", "templated": 0.1, "nested": [5, {"k": 2}]}
+
+
+# --- #11 item 2: Airflow's secrets masker --------------------------------------------------------------------
+def test_airflow_masker_hides_registered_secrets_under_any_name() -> None:
+    from airflow.sdk._shared.secrets_masker import mask_secret
+
+    from airflow_plugin.masking import mask_with_airflow
+
+    mask_secret("Registered-Conn-Pw/91")  # what reading a connection does in the task process
+    values = {
+        "target": "postgresql://etl:Registered-Conn-Pw/91@db/prod",
+        "upstream": "Registered-Conn-Pw/91",
+        "encoded": "postgresql://etl:Registered-Conn-Pw%2F91@db/prod",  # Connection.get_uri() percent-encodes
+        "nested": {"api_key": "abc-not-registered", "keep": [1, "plain"]},
+        "lr": 0.1,
+    }
+    masked, paths = mask_with_airflow(values)
+    assert masked == {
+        "target": "postgresql://etl:***@db/prod",
+        "upstream": "***",
+        "encoded": "***",
+        "nested": {"api_key": "***", "keep": [1, "plain"]},
+        "lr": 0.1,
+    }
+    assert sorted(paths) == ["encoded", "nested.api_key", "target", "upstream"]
+
+
+# --- #15 item 7: one story in the task log for an event that was not recorded -------------------------------
+BAD_KEY = """
+import datetime, uuid
+from airflow.providers.openlineage.plugins.adapter import OpenLineageAdapter
+from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
+from airflow_plugin.provider import report_failures_through_provider
+
+adapter = OpenLineageAdapter()
+adapter.get_openlineage_config = lambda: {"transport": {
+    "type": "provlineage.transport.SigningTransport", "private_key": "/nonexistent/provlineage/private_key.pem",
+    "state_dir": "state", "transport": {"type": "provlineage.transport.FileLogTransport", "path": "events.jsonl"}}}
+report_failures_through_provider(adapter)
+adapter.emit(RunEvent(eventType=RunState.START, eventTime=datetime.datetime.now(datetime.timezone.utc).isoformat(),
+                      run=Run(runId=str(uuid.uuid4())), job=Job(namespace="default", name="dag.task"), producer="p"))
+"""
+
+
+@pytest.mark.airflow
+def test_an_unrecorded_event_is_one_failure_line_with_the_reason_and_fix(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", BAD_KEY], cwd=tmp_path, env=clean_env(tmp_path), capture_output=True, text=True
+    )
+    log = done.stdout + done.stderr
+    assert done.returncode == 0, log[-3000:]
+    assert "Successfully emitted" not in log and "lineage event not recorded" not in log
+    [line] = [line for line in log.splitlines() if "Failed to emit OpenLineage `START` event" in line]
+    assert "/nonexistent/provlineage/private_key.pem does not exist" in line and "provlineage keygen" in line
+
+
+# --- secrets, templated values, the model among inlets, the code that ran, event size (real Airflow runs) ----
+@pytest.mark.airflow
+@pytest.mark.parametrize("run_name", ["forked_run", "threaded_run"])
+def test_no_airflow_secret_shape_appears_anywhere_in_the_signed_log(
+    run_name: str, request: pytest.FixtureRequest
+) -> None:
+    run: AirflowRun = request.getfixturevalue(run_name)
+    text = run.log.read_text()
+    leaked = {shape: secret for shape, secret in AIRFLOW_SECRETS.items() if secret in text}
+    assert not leaked, leaked
+    train = run.task_events(EDGE_DAG, "train_classifier")
+    for event in (train["START"], train["COMPLETE"]):
+        facet = event["run"]["facets"]["provlineage_hyperparameters"]
+        parameters = facet["parameters"]
+        assert parameters["target"].endswith("://etl_user:***@db.internal:5432/prod")  # {{ conn.prod_db.get_uri() }}
+        assert parameters["upstream"] == "***"  # {{ conn.prod_db.password }}: only Airflow's masker knows it
+        assert parameters["header"] == "Token ***"  # {{ var.value.service_token }}
+        assert "Lit3ral" not in parameters["mirror"] and "***" in parameters["mirror"]
+        assert "***" in parameters["warehouse"]  # a DAG param
+        assert {"target", "upstream", "header", "mirror", "warehouse"} <= set(facet["redactedKeys"])
+    broken = run.task_events(EDGE_DAG, "train_with_broken_inlet")["START"]["run"]["facets"]
+    assert "***" in broken["provlineage_hyperparameters"]["parameters"]["endpoint"]  # a TaskFlow default
+
+
+@pytest.mark.airflow
+def test_templated_numbers_are_recorded_as_numbers(forked_run: AirflowRun) -> None:
+    parameters = forked_run.task_events(EDGE_DAG, "train_classifier")["START"]["run"]["facets"][
+        "provlineage_hyperparameters"
+    ]["parameters"]
+    assert parameters["lr"] == 0.1 and isinstance(parameters["lr"], float)  # "{{ params.lr }}" rendered as "0.1"
+    assert parameters["epochs"] == 12  # "{{ 3 * 4 }}"
+    assert parameters["typed"] == "0.5"  # a string the author typed stays a string
+
+
+@pytest.mark.airflow
+def test_an_evaluated_model_without_group_model_is_recognised_among_the_inlets(
+    forked_run: AirflowRun, airflow_home: Path
+) -> None:
+    evaluate = forked_run.task_events(EDGE_DAG, "evaluate_classifier")["COMPLETE"]
+    edge = airflow_home / "data" / "edge"
+    metrics = evaluate["run"]["facets"]["provlineage_metrics"]
+    assert metrics["dataset"] == {"namespace": "file", "name": str(edge / "holdout.csv")}
+    inputs = {d["name"]: d["facets"] for d in evaluate["inputs"]}
+    assert "provlineage_model" in inputs[str(edge / "classifier.json")]
+    assert "provlineage_model" not in inputs[str(edge / "holdout.csv")]
+
+
+@pytest.mark.airflow
+def test_the_dag_file_is_the_code_that_ran_and_the_package_list_is_on_start_only(
+    forked_run: AirflowRun, airflow_home: Path
+) -> None:
+    dag_file = airflow_home / "dags" / "edge_cases_dag.py"
+    for task_id in ("train_classifier", "crash"):
+        events = forked_run.task_events(EDGE_DAG, task_id)
+        start = events["START"]["run"]["facets"]["provlineage_environment"]
+        assert start["entryFile"] == {"path": dag_file.name, "digest": f"sha256:{_sha256(dag_file)}"}
+        assert start["distributionCount"] == len(start["distributions"]) > 10
+        for event_type in set(events) - {"START"}:
+            later = events[event_type]["run"]["facets"]["provlineage_environment"]
+            assert "distributions" not in later
+            assert later["distributionsDigest"] == start["distributionsDigest"]
+            assert later["distributionCount"] == start["distributionCount"]
+            assert later["entryFile"] == start["entryFile"]

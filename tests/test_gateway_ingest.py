@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -51,12 +52,17 @@ def test_duplicate_is_answered_idempotently_and_forwarded_once(
     assert 'provlineage_gateway_duplicates_total{producer="train"} 1.0' in metrics
 
 
-def test_late_event_opens_a_gap_that_closes_when_it_arrives(gateway, parties: dict[str, Party]) -> None:
+def test_late_event_opens_a_gap_that_closes_when_it_arrives(
+    gateway, parties: dict[str, Party], caplog: pytest.LogCaptureFixture
+) -> None:
     chain = Chain(parties["train"])
     one, two, three = chain.next(), chain.next(), chain.next()
     key = parties["train"].api_key
     assert post(gateway.url, one, key).status_code == 201
-    assert post(gateway.url, three, key).status_code == 201  # two is still in the producer's spool
+    with caplog.at_level(logging.INFO, logger="provlineage.gateway"):
+        ahead = post(gateway.url, three, key)  # two is still in the producer's spool
+    assert ahead.status_code == 201 and ahead.json()["chain"] == f"sequence 2 of stream {chain.stream} not received yet"
+    assert [r.event for r in caplog.records if getattr(r, "event", "").startswith("gap")] == ["gap-opened"]
     metrics = requests.get(gateway.url + "/metrics", timeout=5).text
     assert "provlineage_gateway_open_gap_events 1.0" in metrics
     assert gateway.store.open_gaps() == [(chain.stream, 3, 1)]

@@ -152,3 +152,24 @@ def test_example_config_is_valid(tmp_path: Path) -> None:
     assert config.forward.transport["type"] == "http" and len(config.producers) == 2
     assert config.store == f"sqlite:///{tmp_path / 'state' / 'gateway.db'}"
     assert all(len(producer.key_ids) == 1 for producer in config.producers)
+
+
+def test_connections_over_the_limit_get_503(tmp_path: Path, parties: dict[str, Party]) -> None:
+    config = gateway_config(tmp_path, parties, limits={"max_connections": 2, "read_timeout": 30})
+    process = start_process(write_config(tmp_path, config), config["port"])
+    body = Chain(parties["train"]).next().encode()
+    try:
+        held = [socket.create_connection(("127.0.0.1", config["port"]), timeout=30) for _ in range(2)]
+        for connection in held:
+            connection.sendall(_request_head(parties["train"].api_key, len(body)) + body[:10])
+        time.sleep(0.3)
+        with socket.create_connection(("127.0.0.1", config["port"]), timeout=30) as extra:
+            extra.sendall(_request_head(parties["train"].api_key, len(body)) + body)
+            assert _status(extra) == 503
+        held[0].sendall(body[10:])
+        assert _status(held[0]) == 201  # the held requests complete normally
+        for connection in held:
+            connection.close()
+    finally:
+        code, log = stop_process(process)
+    assert code == 0, log[-2000:]

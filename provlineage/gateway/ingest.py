@@ -105,7 +105,12 @@ class Ingest:
             return Answer(200, {"status": "duplicate", **where, "digest": incoming.digest})
         self.metrics.accepted.labels(incoming.producer).inc()
         log.info("accepted", extra={"event": "accepted", "producer": incoming.producer, **where})
-        return Answer(201, {"status": "accepted", **where, "digest": incoming.digest})
+        body = {"status": "accepted", **where, "digest": incoming.digest}
+        if verdict.reason:  # gap-opened / gap-filled: an event arrived ahead of, or after, its neighbours
+            level = logging.WARNING if verdict.reason == "gap-opened" else logging.INFO
+            log.log(level, verdict.detail, extra={"event": verdict.reason, "producer": incoming.producer, **where})
+            body["chain"] = verdict.detail
+        return Answer(201, body)
 
 
 def _line(value: dict[str, Any], text: str) -> str:

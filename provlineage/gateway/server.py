@@ -43,7 +43,7 @@ def serve(
             access_log=False,
             timeout_keep_alive=5,
             timeout_graceful_shutdown=int(config.shutdown_timeout),
-            limit_concurrency=config.limits.max_connections,
+            limit_concurrency=config.limits.max_connections + 1,  # uvicorn refuses at the limit, not past it
             ssl_certfile=ssl_certfile,
             ssl_keyfile=ssl_keyfile,
             server_header=False,

@@ -166,6 +166,13 @@ class Store:
                 self._q("UPDATE gw_streams SET head = ?, events = events + 1 WHERE stream = ?"),
                 (max(int(head), event.sequence), event.stream),
             )
+            if event.sequence > int(head) + 1:
+                missing = f"{int(head) + 1}" + (f"-{event.sequence - 1}" if event.sequence - 1 > int(head) + 1 else "")
+                return Verdict(
+                    "accepted", "gap-opened", f"sequence {missing} of stream {event.stream} not received yet"
+                )
+            if event.sequence < int(head):
+                return Verdict("accepted", "gap-filled", f"late sequence {event.sequence} of stream {event.stream}")
         return verdict
 
     def _lock_digest(self, cursor: Any, digest: str) -> None:

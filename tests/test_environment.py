@@ -32,8 +32,9 @@ needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not i
 
 
 @pytest.fixture(autouse=True)
-def _no_allowlist_extension(monkeypatch: pytest.MonkeyPatch) -> None:
+def _no_allowlist_extension(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv(ALLOWLIST_ENV_VAR, raising=False)
+    monkeypatch.setenv("PROVLINEAGE_CACHE_DIR", str(tmp_path / "cache"))
 
 
 def test_fields_present_and_typed() -> None:
@@ -400,3 +401,34 @@ def test_without_distributions_keeps_the_digest_and_count_that_tie_it_to_the_ful
     assert slim.distributionCount == full.distributionCount == len(full.distributions)
     assert without_distributions(full) is slim and without_distributions(slim) is slim
     assert len(Serde.to_json(slim)) < len(Serde.to_json(full)) - 20 * len(full.distributions)
+
+
+# --- the distribution list cache (#14 item 3: a task process does not re-read 150 METADATA files) --------------
+def _fake_distribution(root: Path, version: str, stamp: int) -> None:
+    for old in root.glob("*.dist-info"):
+        shutil.rmtree(old)
+    info = root / f"provlineage_fake_dist-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: provlineage-fake-dist\nVersion: {version}\n\n")
+    os.utime(root, ns=(stamp, stamp))  # older than the racy window, so the list may be cached
+
+
+def test_the_cached_distribution_list_follows_installs_and_upgrades(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from provlineage.environment import packages
+
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    _fake_distribution(site, "1.0", 1_000_000_000_000_000_000)
+    first = packages.distributions()
+    assert first == packages.read_distributions() and first["provlineage-fake-dist"] == "1.0"
+    assert list((tmp_path / "cache" / "environment").glob("distributions-*.json")), "the list was not cached"
+    assert packages.distributions() == first
+
+    _fake_distribution(site, "2.0", 1_100_000_000_000_000_000)  # an upgrade
+    assert packages.distributions()["provlineage-fake-dist"] == "2.0"
+    shutil.rmtree(next(site.glob("*.dist-info")))  # an uninstall
+    os.utime(site, ns=(1_200_000_000_000_000_000,) * 2)
+    assert "provlineage-fake-dist" not in packages.distributions()

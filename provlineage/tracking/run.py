@@ -226,8 +226,9 @@ class Run:
         """Merge ``mapping`` into ``provlineage_hyperparameters`` (later keys win).
 
         Values JSON cannot carry are converted by :mod:`provlineage._internal.jsonsafe` (and listed in
-        ``conversions``); keys matching the secret pattern (``PROVLINEAGE_SECRET_PATTERN`` or ``track(...,
-        secret_pattern=)``) are stored as ``"***"`` and listed in ``redactedKeys``.
+        ``conversions``); then secrets are redacted by :func:`provlineage.redaction.redact` (values of keys matching
+        the secret pattern, ``PROVLINEAGE_SECRET_PATTERN`` or ``track(..., secret_pattern=)``, and the secret parts
+        of any string) and their paths listed in ``redactedKeys``.
         """
         if not self._usable("log_hyperparameters") or not self._is_mapping("log_hyperparameters", mapping):
             return
@@ -248,7 +249,8 @@ class Run:
         """Merge metrics into ``provlineage_metrics``.
 
         Metrics without ``dataset`` go to ``metrics``; metrics of a dataset go to a slice named after it.  When all
-        metrics are of one dataset, the facet holds them directly with ``dataset`` set and no slices.
+        metrics are of one dataset, the facet holds them directly with ``dataset`` set and no slices.  Secrets in
+        string values are redacted when the event is built (listed in ``provlineage_redactions``).
         """
         if not self._usable("log_metrics") or not self._is_mapping("log_metrics", mapping):
             return

@@ -163,3 +163,13 @@ def test_health_readiness_and_metrics(gateway, parties: dict[str, Party]) -> Non
         "provlineage_gateway_store_up 1.0",
     ):
         assert expected in text, expected
+
+
+def test_store_failure_answers_503_and_accepts_nothing(tmp_path: Path, parties: dict[str, Party]) -> None:
+    with serve_gateway(gateway_config(tmp_path, parties)) as served:
+        served.store.close()  # as if the database went away under the running gateway
+        answer = post(served.url, Chain(parties["train"]).next(), parties["train"].api_key)
+        assert answer.status_code == 503 and answer.headers["Retry-After"] == "5"
+        assert answer.json()["error"] == "unavailable"
+        assert requests.get(served.url + "/readyz", timeout=5).status_code == 503
+        assert requests.get(served.url + "/healthz", timeout=5).status_code == 200

@@ -72,11 +72,16 @@ class Gateway:
 
     async def lineage(self, request: Request) -> Response:
         started = time.perf_counter()
-        answer = await self._lineage(request)
+        try:
+            answer = await self._lineage(request)
+        except Exception:  # the store is down or broken: nothing was accepted, so the producer's spool retries
+            log.exception("request failed", extra={"event": "unavailable"})
+            detail = "the gateway cannot reach its store; nothing was accepted, retry later"
+            answer = Answer(503, {"error": "unavailable", "detail": detail})
         self.metrics.latency.labels(str(answer.status)).observe(time.perf_counter() - started)
         headers = {"WWW-Authenticate": "Bearer"} if answer.status == 401 else {}
-        if answer.status == 429:
-            headers["Retry-After"] = "1"
+        if answer.status in (429, 503):
+            headers["Retry-After"] = "1" if answer.status == 429 else "5"
         return JSONResponse(answer.body, answer.status, headers=headers)
 
     async def _lineage(self, request: Request) -> Answer:

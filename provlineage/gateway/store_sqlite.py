@@ -31,6 +31,7 @@ class SqliteStore(Store):
         self._guard = threading.Lock()
         self._writer = threading.Lock()  # queue writers here, not in SQLite's busy handler (which sleeps)
         self._lock_fd: int | None = None
+        self._closed = False
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
@@ -61,6 +62,8 @@ class SqliteStore(Store):
         return self._committer.admit(event, judge)
 
     def _connection(self) -> sqlite3.Connection:
+        if self._closed:
+            raise sqlite3.ProgrammingError(f"gateway store {self.path} is closed")
         connection = getattr(self._local, "connection", None)
         if connection is None:
             try:
@@ -104,6 +107,7 @@ class SqliteStore(Store):
         if self._committer is not None:
             self._committer.close()
             self._committer = None
+        self._closed = True
         with self._guard:
             for connection in self._connections:
                 with contextlib.suppress(sqlite3.Error):

@@ -18,6 +18,7 @@ import base64
 import functools
 import hashlib
 import json
+import re
 import secrets
 from dataclasses import dataclass
 from json.encoder import encode_basestring as _ENCODE_STRING
@@ -29,7 +30,7 @@ from provlineage._internal.canonical import (
     canonical_bytes,
     project_event,
 )
-from provlineage._internal.commitments import SALTS, committed_view, new_salts
+from provlineage._internal.commitments import SALTS, WITHHELD, committed_view, new_salts, parse_pointer
 from provlineage._internal.constants import PRODUCER, schema_url
 from provlineage.errors import SigningError
 from provlineage.signer import Signer
@@ -95,7 +96,8 @@ class SignedLine:
 
 
 # Stands in for the signature facet while the event is serialized once for both the signed body and the line.
-_PLACEHOLDER = f"\ue001provlineage-signature-{secrets.token_hex(8)}"
+# ASCII, so that an ASCII event keeps the canonical serializer on its fast path; unique per process (and checked)
+_PLACEHOLDER = f"provlineage-signature-placeholder-{secrets.token_hex(12)}"
 _PLACEHOLDER_MEMBER = f'"{SIGNATURE_FACET}":"{_PLACEHOLDER}"'
 
 
@@ -118,17 +120,21 @@ def sign_event_line(
     event.clear()
     event.update(view)
     facets = event["run"]["facets"]
-    facets[SIGNATURE_FACET] = _PLACEHOLDER
-    text = canonical_bytes(event).decode("utf-8")
-    del facets[SIGNATURE_FACET]
+    salts = new_salts(event)
+    # withholdable values are signed as salted commitments (provlineage._internal.commitments): the signed view
+    # holds their markers, the stored line their values
+    signed_view = committed_view(event, salts) if salts else event
+    signed_facets = signed_view["run"]["facets"]
+    signed_facets[SIGNATURE_FACET] = _PLACEHOLDER
+    text = canonical_bytes(signed_view).decode("utf-8")
+    del signed_facets[SIGNATURE_FACET]
     split = _split_member(text, text.find(_PLACEHOLDER_MEMBER), len(_PLACEHOLDER_MEMBER))
     if text.count(_PLACEHOLDER_MEMBER) != 1 or split is None:  # the marker occurs in the data: serialize twice
-        view_text, text = canonical_bytes(event).decode("utf-8"), ""
+        view_text, text = canonical_bytes(signed_view).decode("utf-8"), ""
     else:
         view_text = split
-    salts = new_salts(event)
-    if salts:  # withholdable values are signed as salted commitments (provlineage._internal.commitments)
-        view_text = canonical_bytes(committed_view(event, salts)).decode("utf-8")
+        if salts:
+            text = _values_for_markers(text, event, signed_view, salts)
     prefix, suffix = _payload_parts(signer.algorithm, signer.key_id, chain)
     body = prefix + view_text.encode("utf-8") + suffix
     digest = digest_of(body)
@@ -161,6 +167,58 @@ def sign_event_line(
     else:
         text = canonical_bytes(event).decode("utf-8")
     return SignedLine(digest, text)
+
+
+def _values_for_markers(text: str, event: dict[str, Any], signed_view: dict[str, Any], salts: dict[str, str]) -> str:
+    """``text`` (of ``signed_view``) with each salted value's marker swapped back for the value: the text of ``event``.
+
+    RFC 8785 is compositional (a member's text does not depend on its siblings' values), so swapping each marker's
+    text for the value's text gives exactly ``canonical_bytes(event)`` without serializing the event again.  Markers
+    hold a salted SHA-256, so each occurs once; returns ``""`` (serialize the event instead) if one does not.
+    """
+    values: dict[str, str] = {}
+    for pointer in salts:
+        tokens = _tokens(pointer)
+        if tokens is None:
+            return ""
+        marker_value, value = signed_view, event
+        for token in tokens:
+            marker_value, value = _step(marker_value, token), _step(value, token)
+        digest = marker_value.get(WITHHELD) if isinstance(marker_value, dict) else None
+        if not isinstance(digest, str) or value is None:
+            return ""
+        values[digest] = canonical_bytes(value).decode("utf-8")
+    swapped = 0
+
+    def swap(match: re.Match[str]) -> str:
+        nonlocal swapped
+        value = values.get(match.group(1))
+        if value is None:
+            return match.group(0)  # a marker that was in the data already
+        swapped += 1
+        return value
+
+    text = _MARKER_TEXT.sub(swap, text)
+    return text if swapped == len(values) == len(salts) else ""
+
+
+_MARKER_TEXT = re.compile("\\{" + re.escape(json.dumps(WITHHELD)) + ':"(sha256:[0-9a-f]{64})"\\}')
+
+
+@functools.lru_cache(maxsize=1024)
+def _tokens(pointer: str) -> tuple[str, ...] | None:
+    try:
+        return tuple(parse_pointer(pointer))
+    except ValueError:
+        return None
+
+
+def _step(document: Any, token: str) -> Any:
+    if isinstance(document, dict):
+        return document.get(token)
+    if isinstance(document, list) and token.isdigit() and int(token) < len(document):
+        return document[int(token)]
+    return None
 
 
 def sign_event(

@@ -44,6 +44,7 @@ import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring as _json_string
 from pathlib import Path
 
 from provlineage._internal.fdlock import cached_fd, forget_fd, held
@@ -93,16 +94,15 @@ class Reservation:
     marks: dict[int, list[int]] = field(default_factory=dict)
     """Per destination index: ``[offset]`` for a file log being written, ``[-1]`` handed over, ``[-2]`` done."""
 
-    def to_json(self) -> dict[str, object]:
-        return {
-            "sequence": self.sequence,
-            "digest": self.digest,
-            "previous": self.previous,
-            "length": self.length,
-            "probeAt": self.probe_at,
-            "journal": self.journal,
-            "marks": {str(index): mark for index, mark in self.marks.items()},
-        }
+    def to_json_text(self) -> str:
+        """The reservation as JSON (built by hand: it is written twice per event)."""
+        previous = "null" if self.previous is None else _json_string(self.previous)
+        marks = ",".join(f'"{index}":[{mark[0]}]' for index, mark in self.marks.items())
+        return (
+            f'{{"sequence":{self.sequence},"digest":{_json_string(self.digest)},"previous":{previous},'
+            f'"length":{self.length},"probeAt":{self.probe_at},"journal":{"true" if self.journal else "false"},'
+            f'"marks":{{{marks}}}}}'
+        )
 
     @classmethod
     def from_json(cls, value: dict[str, object]) -> Reservation:
@@ -121,6 +121,8 @@ class Reservation:
 
 HANDED_OVER = -1
 DONE = -2
+# The record this process wrote last per state file, with its parsed value (re-read unchanged on the next emit).
+_LAST_WRITTEN: dict[Path, tuple[bytes, tuple[str, int, str | None]]] = {}
 
 
 class StreamCursor:
@@ -140,6 +142,9 @@ class StreamCursor:
 
     def _read(self) -> tuple[str, int, str | None]:
         raw = os.pread(self._fd, RECORD_SIZE, 0)
+        known = _LAST_WRITTEN.get(self._path)
+        if known is not None and known[0] == raw:  # what this process wrote last: no need to parse it again
+            return known[1]
         if raw.strip():
             try:
                 record = json.loads(raw)
@@ -163,13 +168,19 @@ class StreamCursor:
         return stream, 0, None
 
     def _write(self) -> None:
-        record: dict[str, object] = {"v": 2, "stream": self.stream, "sequence": self.sequence, "head": self.head}
+        head = "null" if self.head is None else _json_string(self.head)
+        text = f'{{"v":2,"stream":{_json_string(self.stream)},"sequence":{self.sequence},"head":{head}'
         if self.pending is not None:
-            record["pending"] = self.pending.to_json()
-        data = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
+            text += ',"pending":' + self.pending.to_json_text()
+        data = (text + "}").encode()
         if len(data) >= RECORD_SIZE:
             raise ValueError(f"chain state record of {len(data)} bytes does not fit {RECORD_SIZE}")
-        os.pwrite(self._fd, data + b" " * (RECORD_SIZE - 1 - len(data)) + b"\n", 0)
+        record = data + b" " * (RECORD_SIZE - 1 - len(data)) + b"\n"
+        os.pwrite(self._fd, record, 0)
+        if self.pending is None:
+            _LAST_WRITTEN[self._path] = (record, (self.stream, self.sequence, self.head))
+        else:
+            _LAST_WRITTEN.pop(self._path, None)
 
     def next_link(self) -> ChainLink:
         """The chain position of the next event (after any reservation was reconciled)."""

@@ -74,14 +74,13 @@ def _cause(error: OSError) -> str:
 class OpenLog:
     """The log while its lock is held: the end of its last complete line, appends that leave no partial line."""
 
-    def __init__(self, fd: int, path: Path) -> None:
+    def __init__(self, fd: int, path: Path, size: int) -> None:
         self.fd = fd
         self.path = path
-        self.end = self._complete_end()
+        self.end = self._complete_end(size)
 
-    def _complete_end(self) -> int:
+    def _complete_end(self, size: int) -> int:
         """The log's size after removing a partial last line left by a writer that was killed mid-write."""
-        size = os.fstat(self.fd).st_size
         if not size or os.pread(self.fd, 1, size - 1) == b"\n":
             return size
         keep = 0
@@ -230,22 +229,21 @@ class FileLogTransport(Transport):
     @contextlib.contextmanager
     def locked(self) -> Iterator[OpenLog]:
         """Hold the log's lock; yields it with any partial last line already removed."""
-        with contextlib.ExitStack() as stack:
+        for _attempt in range(3):
             try:
-                for _attempt in range(3):
-                    fd = self._fd()
-                    stack.enter_context(held(fd, self.path, timeout=self.config.lock_timeout))
-                    if self._is_current(fd):
-                        break
-                    stack.close()  # rotated or deleted while this process kept it open: open the new file
-                    forget_fd(self.path, _FLAGS)
-                opened = OpenLog(fd, self.path)
+                fd = self._fd()
             except OSError as error:
                 raise DeliveryError(
-                    f"cannot append to log file {self.path} ({_cause(error)})",
+                    f"cannot open log file {self.path} ({_cause(error)})",
                     "check that its directory exists and is writable by this user",
                 ) from error
-            yield opened
+            with held(fd, self.path, timeout=self.config.lock_timeout):
+                opened = self._current(fd)
+                if opened is not None:
+                    yield opened
+                    return
+            forget_fd(self.path, _FLAGS)  # rotated or deleted while this process kept it open: open the new file
+        raise DeliveryError(f"log file {self.path} keeps being replaced", "check what rotates or deletes it")
 
     def _fd(self) -> int:
         try:
@@ -254,13 +252,16 @@ class FileLogTransport(Transport):
             self.path.parent.mkdir(parents=True, exist_ok=True)
             return cached_fd(self.path, _FLAGS)
 
-    def _is_current(self, fd: int) -> bool:
+    def _current(self, fd: int) -> OpenLog | None:
+        """The log open at ``fd`` if it is still the file at ``path`` (one ``stat`` and one ``fstat``)."""
         try:
             on_disk = os.stat(self.path)
         except FileNotFoundError:
-            return False
+            return None
         opened = os.fstat(fd)
-        return (on_disk.st_dev, on_disk.st_ino) == (opened.st_dev, opened.st_ino)
+        if (on_disk.st_dev, on_disk.st_ino) != (opened.st_dev, opened.st_ino):
+            return None
+        return OpenLog(fd, self.path, opened.st_size)
 
     def after_write(self, opened: OpenLog, offset: int) -> None:
         """Sync as ``durability`` asks; a failed sync rolls the write at ``offset`` back, so it is not counted twice."""

@@ -61,7 +61,7 @@ from provlineage.signer import KeySigner, Signer
 from provlineage.signing import SignedLine, sign_event_line
 from provlineage.transport.config import EXAMPLE, SigningConfig, announce_unrecordable
 from provlineage.transport.delivery import Delivery, FlushResult, Outcome, is_direct, settle
-from provlineage.transport.event_dict import event_dict
+from provlineage.transport.event_dict import canonical_event_dict, event_dict
 from provlineage.transport.file_log import FileLogTransport
 from provlineage.transport.recording import destination_of, reconcile, record_event
 
@@ -264,8 +264,15 @@ class SigningTransport(Transport):
 
 
 def _json_values(event: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The event as plain JSON values (what backends receive) and as values prepared for signing."""
+    """The event as plain JSON values (what backends receive) and as values prepared for signing.
+
+    Usually one and the same dict (:func:`canonical_event_dict`: no JSON round trip); values that need provlineage's
+    JSON rule or canonical number spelling take the careful route below.
+    """
     try:
+        ready = canonical_event_dict(event)
+        if ready is not None and isinstance(ready.get("run"), dict):
+            return ready, ready
         plain = event_dict(event)
     except Exception as error:
         raise SigningError(
@@ -292,6 +299,8 @@ def _signed(plain: dict[str, Any], view: dict[str, Any], line: SignedLine, strea
     parent links trimmed); the same normalization of ``plain`` gives values any JSON encoder writes correctly
     (``view`` may hold canonical-form number wrappers that only ``canonical_bytes`` can write).
     """
+    if plain is view:  # values any encoder writes correctly: the signed view itself is what backends receive
+        return SignedEvent(view, json_text=line.text, digest=line.digest, stream=stream, sequence=sequence)
     delivered = project_event(plain, may_hold_nulls=False)
     facet = view["run"]["facets"][SIGNATURE_FACET]
     facets = delivered["run"].get("facets")

@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 import requests
+from click.testing import CliRunner
 
+from provlineage.cli import cli
 from provlineage.keys import Keyring
 from provlineage.verification import verify_files
 
-from fixtures.gateway import Chain, Party, gateway_config, post, run_event, serve_gateway
+from fixtures.gateway import Chain, Party, gateway_config, post, run_event, serve_gateway, write_config
 
 
 @pytest.fixture
@@ -53,7 +55,7 @@ def test_duplicate_is_answered_idempotently_and_forwarded_once(
 
 
 def test_late_event_opens_a_gap_that_closes_when_it_arrives(
-    gateway, parties: dict[str, Party], caplog: pytest.LogCaptureFixture
+    gateway, tmp_path: Path, parties: dict[str, Party], caplog: pytest.LogCaptureFixture
 ) -> None:
     chain = Chain(parties["train"])
     one, two, three = chain.next(), chain.next(), chain.next()
@@ -66,9 +68,13 @@ def test_late_event_opens_a_gap_that_closes_when_it_arrives(
     metrics = requests.get(gateway.url + "/metrics", timeout=5).text
     assert "provlineage_gateway_open_gap_events 1.0" in metrics
     assert gateway.store.open_gaps() == [(chain.stream, 3, 1)]
+    config = write_config(tmp_path, gateway_config(tmp_path, parties))
+    listed = CliRunner().invoke(cli, ["gateway", "--config", str(config), "gaps"])
+    assert listed.exit_code == 0 and listed.output == f"{chain.stream}\thead 3\tmissing 1\n"
     assert post(gateway.url, two, key).status_code == 201
     assert gateway.store.open_gaps() == []
     assert "provlineage_gateway_open_gap_events 0.0" in requests.get(gateway.url + "/metrics", timeout=5).text
+    assert CliRunner().invoke(cli, ["gateway", "--config", str(config), "gaps"]).output == "no open gaps\n"
 
 
 def test_broken_link_is_refused(gateway, tmp_path: Path, parties: dict[str, Party]) -> None:

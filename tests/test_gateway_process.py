@@ -3,6 +3,7 @@ and one-line errors for bad configs."""
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -173,3 +174,10 @@ def test_connections_over_the_limit_get_503(tmp_path: Path, parties: dict[str, P
     finally:
         code, log = stop_process(process)
     assert code == 0, log[-2000:]
+
+
+def test_no_config_is_one_line() -> None:
+    env = {key: value for key, value in os.environ.items() if key != "PROVLINEAGE_GATEWAY_CONFIG"}
+    done = subprocess.run([PROVLINEAGE, "gateway"], capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 2 and "pass --config gateway.yml" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1

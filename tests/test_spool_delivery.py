@@ -188,3 +188,33 @@ def test_damaged_spool_file_is_set_aside_and_does_not_block_delivery(tmp_path: P
     (record,) = [json.loads(line) for line in spool.dead_letter_path.read_text().splitlines()]
     assert record["file"] == "0000000000000001.json" and record["eventText"] == '{"run": {"runId": "x"'
     assert "not a JSON event" in record["reason"]
+
+
+def test_spool_entry_names_are_never_reused_and_back_off_doubles(tmp_path: Path) -> None:
+    from provlineage._internal.spool import MAX_BACKOFF_SECONDS, Spool
+
+    spool = Spool(tmp_path / "spool")
+    with spool.locked() as queue:
+        first = queue.append('{"a": 1}')
+    with spool.draining() as drain:
+        drain.remove(first)
+    with spool.locked() as queue:
+        second = queue.append('{"a": 2}')
+    assert int(second[:16]) == int(first[:16]) + 1  # a name always means one event
+    assert [spool.defer(2.0, "down") for _ in range(4)] == [2.0, 4.0, 8.0, 16.0]
+    assert not spool.due() and spool.last_error() == "down"
+    spool.clear()
+    assert spool.due() and spool.defer(2.0, "down") == 2.0
+    assert max(spool.defer(100.0, "down") for _ in range(5)) == MAX_BACKOFF_SECONDS
+
+
+def test_a_healthy_network_backend_has_the_event_when_emit_returns(
+    tmp_path: Path, key_dir: Path, marquez_server: Any
+) -> None:
+    """HTTP is sent after the chain lock by the sender thread; the emit waits for it (up to delivery_timeout)."""
+    transport = build(signing(tmp_path, key_dir, http(marquez_server)))
+    delivery = transport.deliveries[0]
+    assert delivery.deferred and not transport.deliveries[0].spool.count()
+    transport.emit(run_event(0))
+    assert job_names(marquez_server) == ["step-0"] and delivery.spool.count() == 0
+    assert transport.close()

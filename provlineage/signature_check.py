@@ -231,6 +231,10 @@ class PendingCheck:
         return self.by_signature()
 
 
+#: key id -> its signature algorithm (a key id is a digest of the key, so the answer never changes).
+_KEY_ALGORITHMS: dict[str, str] = {}
+
+
 def _inspect_facet(facet: Any, keyring: Keyring) -> EventCheck | tuple[EventCheck, PublicKey, str, bytes]:
     if not isinstance(facet, dict):
         return EventCheck(Status.MALFORMED, "provlineage_signature is not an object")
@@ -256,8 +260,9 @@ def _inspect_facet(facet: Any, keyring: Keyring) -> EventCheck | tuple[EventChec
         result.status = Status.UNKNOWN_KEY
         result.reason = f"signed by key {kid}, which is not among the trusted public keys; pass it with --public-key"
         return result
-    if signature_algorithm(key) != algorithm:
-        result.reason = f"algorithm {algorithm!r} does not match the {signature_algorithm(key)} key {kid}"
+    key_algorithm = _KEY_ALGORITHMS.get(kid) or _KEY_ALGORITHMS.setdefault(kid, signature_algorithm(key))
+    if key_algorithm != algorithm:
+        result.reason = f"algorithm {algorithm!r} does not match the {key_algorithm} key {kid}"
         return result
     try:
         signature = base64.b64decode(facet.get("signature", ""), validate=True)

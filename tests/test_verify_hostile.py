@@ -7,6 +7,8 @@ never verify.
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import json
 import subprocess
 import sys
@@ -242,3 +244,68 @@ def test_mutated_lines_always_get_a_finding(
     assert isinstance(mutated.status, Status) and (mutated.status is Status.VALID or mutated.reason)
     if mutated.status.verified:  # only a change outside the signed content may still verify
         assert project_event(loads(line)) == project_event(loads(original))
+
+
+_FIELD_VALUES = st.sampled_from(
+    [
+        None,
+        "",
+        "x",
+        1,
+        1.5,
+        True,
+        [],
+        {},
+        [{}],
+        "2026-01-01T00:00:00Z",
+        "2026-02-30T00:00:00Z",
+        "START",
+        "DONE",
+        "01900000-0000-7000-8000-000000000001",
+        "01900000-0000-7000-8000-00000000000g",
+        {"namespace": "n", "name": "d"},
+    ]
+)
+_PLACES = [
+    ("eventTime",),
+    ("eventType",),
+    ("producer",),
+    ("schemaURL",),
+    ("run",),
+    ("run", "runId"),
+    ("run", "facets"),
+    ("run", "facets", "nominalTime"),
+    ("run", "facets", "nominalTime", "nominalStartTime"),
+    ("run", "facets", "nominalTime", "nominalEndTime"),
+    ("job",),
+    ("job", "name"),
+    ("job", "namespace"),
+    ("job", "facets"),
+    ("inputs",),
+    ("outputs",),
+    ("inputs", 0),
+    ("inputs", 0, "name"),
+    ("inputs", 0, "facets"),
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_PLACES), _FIELD_VALUES), max_size=3))
+def test_the_quick_shape_check_agrees_with_the_full_one(changes: list[tuple[tuple[Any, ...], Any]]) -> None:
+    """The quick path's shape check (msgspec, typed) gives the verdict and words of the full one on any event."""
+    from provlineage.verification.shape import event_problem, line_problem
+
+    item: Any = event()
+    item["run"]["facets"]["nominalTime"] = {"nominalStartTime": "2026-01-01T00:00:00Z"}
+    item["inputs"] = [{"namespace": "n", "name": "d", "facets": {}}]
+    for place, value in changes:
+        target = item
+        for step in place[:-1]:
+            try:
+                target = target[step]
+            except (KeyError, IndexError, TypeError):
+                break
+        else:
+            with contextlib.suppress(IndexError, TypeError):
+                target[place[-1]] = copy.deepcopy(value)
+    assert line_problem(json.dumps(item)) == event_problem(item)

@@ -20,6 +20,12 @@ _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:(Z)|([+-])(\d{2}):(\d{2}))",
     re.ASCII,
 )
+# The same grammar with the field ranges spelled out, for the cheap validity check run on every verified event.
+_VALID = re.compile(
+    r"(?!0000)\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])[Tt](?:[01]\d|2[0-3]):[0-5]\d"
+    r"(?::[0-5]\d(?:\.\d{1,9})?)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)",
+    re.ASCII,
+)
 
 
 def _parts(value: object) -> tuple[_dt.datetime, str, _dt.timedelta] | None:
@@ -44,7 +50,9 @@ def _parts(value: object) -> tuple[_dt.datetime, str, _dt.timedelta] | None:
 
 def is_instant(value: object) -> bool:
     """Whether ``value`` is an RFC 3339 timestamp that Python and JavaScript both parse (see the module doc)."""
-    return _parts(value) is not None
+    if not isinstance(value, str) or _VALID.fullmatch(value) is None:
+        return False
+    return value[8:10] <= "28" or _parts(value) is not None  # days 29-31 exist only in some months
 
 
 def normalize_instant(value: object) -> object:

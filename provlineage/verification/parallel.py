@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 
 from provlineage.keys import Keyring
 from provlineage.verification.records import authenticate, inspect_line
@@ -60,6 +58,9 @@ def check_lines(
     count = _worker_count(workers, len(lines))
     if count == 1:
         return _check_chunk(lines, keep_events, every_signature, keyring)
+    import multiprocessing  # imported here: most logs are checked on one core, and start-up counts
+    from concurrent.futures import ProcessPoolExecutor
+
     size = -(-len(lines) // count)
     starts = list(range(0, len(lines), size))
     stops = [min(start + size, len(lines)) for start in starts]

@@ -13,30 +13,13 @@ from provlineage.keys import Keyring
 from provlineage.legacy import check_legacy, is_legacy_envelope
 from provlineage.signature_check import EventCheck, PendingCheck, Status, inspect_event, inspect_signed_line
 from provlineage.verification.results import RecordResult
-from provlineage.verification.shape import event_problem
+from provlineage.verification.shape import event_problem, line_problem
 from provlineage.verification.torn import is_json_object_prefix
 
 
 def _is_torn(line: str) -> bool:
     """A line cut off mid-write: the start of a JSON object that stops before it closes, wherever the cut falls."""
     return is_json_object_prefix(line.removesuffix("\n").removesuffix("\r"))
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"the non-standard constant {name}")
-
-
-def _plain_shape_problem(line: str) -> str | None:
-    """Why the line is not an OpenLineage event as a strict parser reads it; ``""`` when it does not parse at all.
-
-    For lines whose signed part is proven canonical text (the quick path), a plain C parse is all that is needed:
-    the signed part cannot hold duplicate keys or ``NaN``, and the signature facet was decoded strictly.
-    """
-    try:
-        event = json.loads(line, parse_constant=_reject_constant)
-    except (ValueError, RecursionError):
-        return ""
-    return event_problem(event)
 
 
 @dataclass
@@ -75,7 +58,7 @@ def inspect_line(source: str, number: int, line: str, keyring: Keyring, keep_eve
     try:
         if not keep_event:
             quick = inspect_signed_line(line, keyring)
-            if quick is not None and _plain_shape_problem(line) is None:
+            if quick is not None and line_problem(line) is None:
                 record = _result(source, number, quick.check, None, False)
                 return Inspected(
                     record, quick, lambda: _inspect_line_guarded(source, number, line, keyring, keep_event)

@@ -432,3 +432,64 @@ def test_the_cached_distribution_list_follows_installs_and_upgrades(
     shutil.rmtree(next(site.glob("*.dist-info")))  # an uninstall
     os.utime(site, ns=(1_200_000_000_000_000_000,) * 2)
     assert "provlineage-fake-dist" not in packages.distributions()
+
+
+JOB_MODULE = """
+import provlineage
+
+
+def train(client):
+    @provlineage.track("repo.train", kind="training", client=client)
+    def fit():
+        return 1
+
+    return fit()
+"""
+DRIVER = """
+import sys
+from openlineage.client import OpenLineageClient
+from openlineage.client.transport.file import FileConfig, FileTransport
+import provlineage
+
+sys.path.insert(0, sys.argv[1])
+import train_job
+
+client = OpenLineageClient(transport=FileTransport(FileConfig(log_file_path=sys.argv[2], append=True)))
+train_job.train(client)  # the decorated function lives in the repository
+with provlineage.track("driver.step", kind="data", client=client):  # the code that runs is this script
+    pass
+"""
+
+
+@needs_git
+def test_track_names_the_decorated_functions_module_and_carries_the_list_on_start_only(isolated_tmp: Path) -> None:
+    repo, outside = isolated_tmp / "repo", isolated_tmp / "outside"
+    (repo / "jobs").mkdir(parents=True)
+    outside.mkdir()
+    (repo / "jobs" / "train_job.py").write_text(JOB_MODULE)
+    _git(repo, "init", "-q")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "job")
+    (outside / "driver.py").write_text(DRIVER)
+    log = outside / "events.jsonl"
+
+    subprocess.run(
+        [sys.executable, "driver.py", str(repo / "jobs"), str(log)],
+        cwd=outside,
+        check=True,
+        capture_output=True,
+        env={**os.environ, "PROVLINEAGE_STRICT": "1"},
+    )
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    environments = {(e["job"]["name"], e["eventType"]): e["run"]["facets"]["provlineage_environment"] for e in events}
+
+    trained = environments[("repo.train", "START")]
+    assert trained["git"]["commit"] == _git(repo, "rev-parse", "HEAD")
+    assert trained["entryFile"]["path"] == "jobs/train_job.py"
+    driver = environments[("driver.step", "START")]
+    assert "git" not in driver and driver["entryFile"]["path"] == "driver.py"
+    for name in ("repo.train", "driver.step"):
+        start, complete = environments[(name, "START")], environments[(name, "COMPLETE")]
+        assert start["distributions"] and "distributions" not in complete
+        assert complete["distributionsDigest"] == start["distributionsDigest"]
+        assert complete["distributionCount"] == len(start["distributions"])

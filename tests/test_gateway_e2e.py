@@ -61,7 +61,12 @@ def test_track_job_through_two_gateways(tmp_path: Path, parties: dict[str, Party
     with serve_gateway(b_config) as b:
         forward = {
             "spool_dir": str(a_dir / "spool"),
-            "transport": {"type": "http", "url": b.url, "auth": {"type": "api_key", "apiKey": RELAY_KEY}},
+            "transport": {
+                "type": "http",
+                "url": b.url,
+                "auth": {"type": "api_key", "apiKey": RELAY_KEY},
+                "compression": "gzip",
+            },
         }
         with serve_gateway(gateway_config(a_dir, parties, forward=forward)) as a:
             client = OpenLineageClient(

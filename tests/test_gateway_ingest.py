@@ -179,3 +179,23 @@ def test_store_failure_answers_503_and_accepts_nothing(tmp_path: Path, parties: 
         assert answer.json()["error"] == "unavailable"
         assert requests.get(served.url + "/readyz", timeout=5).status_code == 503
         assert requests.get(served.url + "/healthz", timeout=5).status_code == 200
+
+
+def test_gzip_bodies_as_openlineage_http_sends_them(tmp_path: Path, parties: dict[str, Party]) -> None:
+    import gzip
+
+    config = gateway_config(tmp_path, parties, limits={"max_body_bytes": 4096})
+    headers = {"Authorization": f"Bearer {parties['train'].api_key}", "Content-Type": "application/json"}
+    with serve_gateway(config) as served:
+        packed = gzip.compress(Chain(parties["train"]).next().encode())
+        answer = requests.post(served.url + "/api/v1/lineage", data=packed,
+                               headers={**headers, "Content-Encoding": "gzip"}, timeout=10)  # fmt: skip
+        assert answer.status_code == 201
+        bomb = gzip.compress(b'{"run": "' + b"0" * 1_000_000 + b'"}')  # ~1 KB on the wire
+        assert len(bomb) < 4096
+        answer = requests.post(served.url + "/api/v1/lineage", data=bomb,
+                               headers={**headers, "Content-Encoding": "gzip"}, timeout=10)  # fmt: skip
+        assert answer.status_code == 413
+        answer = requests.post(served.url + "/api/v1/lineage", data=b"{}",
+                               headers={**headers, "Content-Encoding": "br"}, timeout=10)  # fmt: skip
+        assert answer.status_code == 415 and answer.json()["error"] == "wrong-content-encoding"

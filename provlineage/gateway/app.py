@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import zlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -35,6 +36,27 @@ LINEAGE_PATH = "/api/v1/lineage"
 class _TooLarge(Exception):
     def __init__(self, read: bytes) -> None:
         self.read = read
+
+
+def _decode(body: bytes, encoding: str, limit: int) -> bytes:
+    """The body without its ``Content-Encoding`` (gzip, as openlineage-python's ``compression: gzip`` sends it);
+    the limit applies to the decompressed size too, so a small bomb cannot expand past it."""
+    if encoding in ("", "identity"):
+        return body
+    if encoding != "gzip":
+        raise _BadEncoding(encoding)
+    inflate = zlib.decompressobj(wbits=31)
+    try:
+        data = inflate.decompress(body, limit + 1)
+    except zlib.error as error:
+        raise _BadEncoding(f"gzip ({error})") from None
+    if len(data) > limit or inflate.unconsumed_tail:
+        raise _TooLarge(data[:limit])
+    return data
+
+
+class _BadEncoding(Exception):
+    pass
 
 
 async def _read_body(request: Request, limit: int, timeout: float) -> bytes:
@@ -111,6 +133,14 @@ class Gateway:
         if content_type != "application/json":
             detail = f"content type {content_type or '(none)'!r}; send application/json"
             return await self._refuse(415, "wrong-content-type", detail, body, name)
+        try:
+            body = _decode(body, request.headers.get("content-encoding", "").strip().lower(), limits.max_body_bytes)
+        except _BadEncoding as error:
+            detail = f"content encoding {error} cannot be read; send identity or gzip"
+            return await self._refuse(415, "wrong-content-encoding", detail, body, name)
+        except _TooLarge as error:
+            detail = f"decompressed body is larger than limits.max_body_bytes ({limits.max_body_bytes} bytes)"
+            return await self._refuse(413, "too-large", detail, error.read, name)
         answer = await run_in_threadpool(self.ingest.handle, producer, body)
         if answer.status == 201:
             self.forwarder.wake()

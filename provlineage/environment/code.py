@@ -81,6 +81,8 @@ def start_git(directory: str) -> GitProcs | None:
     if not os.path.isdir(directory):
         log.debug("No directory %s; git info left out", directory)
         return None
+    if not in_repository(directory):  # most DAG folders and scratch directories: no git process at all
+        return None
     commands = {
         "head": ["rev-parse", "--show-toplevel", "HEAD", "--abbrev-ref", "HEAD"],
         "status": ["status", "--porcelain", "--untracked-files=no"],
@@ -88,6 +90,27 @@ def start_git(directory: str) -> GitProcs | None:
         "describe": ["describe", "--tags"],
     }
     return {name: start([git, *args], cwd=directory) for name, args in commands.items()}
+
+
+def in_repository(directory: str) -> bool:
+    """Whether git would find a repository from ``directory`` (a ``.git`` above it, before a ceiling directory).
+
+    A few ``stat`` calls instead of four git processes for the common case of no repository.  When unsure
+    (``GIT_DIR`` set), it answers yes and git decides.
+    """
+    if os.environ.get("GIT_DIR"):
+        return True
+    ceilings = {
+        os.path.realpath(path) for path in os.environ.get("GIT_CEILING_DIRECTORIES", "").split(os.pathsep) if path
+    }
+    current = os.path.realpath(directory)
+    while True:
+        if os.path.exists(os.path.join(current, ".git")):
+            return True
+        parent = os.path.dirname(current)
+        if parent == current or parent in ceilings:
+            return False
+        current = parent
 
 
 def git_info(procs: GitProcs | None, deadline: float) -> tuple[dict[str, Any] | None, str | None]:

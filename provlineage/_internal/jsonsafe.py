@@ -101,33 +101,33 @@ class _Converter:
         self.open: dict[int, str] = {}
 
     def convert(self, value: Any, path: str, depth: int = 0) -> Any:
-        if value is None or isinstance(value, bool):
+        kind = type(value)  # exact types first: this runs for every value of every converted event
+        if kind is str:
+            return value if value.isascii() or self.exact_text else self._text(value, path)
+        if value is None or kind is bool or (kind is float and math.isfinite(value)):
             return value
+        if kind is int:
+            return value if value.bit_length() <= 64 else self._int(value, path)
+        if kind is dict or kind is list or kind is tuple:
+            return self._container(value, path, depth)
         if isinstance(value, str):
-            if self.exact_text:
-                return value
-            safe = utf8_safe(value)
-            if safe is not value:
-                self.out[path or "$"] = "str (not valid UTF-8)"
-            return safe
+            return value if self.exact_text else self._text(value, path)
+        if isinstance(value, bool):
+            return bool(value)
         if isinstance(value, int) and not isinstance(value, enum.Enum):
             return self._int(int(value), path)
         if isinstance(value, float):
             if math.isfinite(value):
-                return value
+                return float(value)
             _note(self.out, path, value)
             return _NONFINITE.get(value, "NaN")
-        if depth >= MAX_DEPTH:
-            self.out[path or "$"] = f"{type(value).__qualname__} (left out: nested deeper than {MAX_DEPTH} levels)"
-            return f"<left out: nested deeper than {MAX_DEPTH} levels>"
-        if id(value) in self.open:
-            self.out[path or "$"] = f"{type(value).__qualname__} (left out: cycle)"
-            return f"<left out: cycle to {self.open[id(value)] or '$'}>"
-        self.open[id(value)] = path
-        try:
-            return self._container(value, path, depth + 1)
-        finally:
-            del self.open[id(value)]
+        return self._container(value, path, depth)
+
+    def _text(self, value: str, path: str) -> str:
+        safe = utf8_safe(value)
+        if safe is not value:
+            self.out[path or "$"] = "str (not valid UTF-8)"
+        return safe
 
     def _int(self, value: int, path: str) -> int | str:
         if value.bit_length() <= 64 or abs(value) < _DECIMAL_LIMIT:
@@ -138,16 +138,32 @@ class _Converter:
         return f"int:{value:#x}" if value >= 0 else f"int:-{-value:#x}"
 
     def _container(self, value: Any, path: str, depth: int) -> Any:
+        """Containers and other objects: depth and cycles checked, then converted."""
+        if depth >= MAX_DEPTH:
+            self.out[path or "$"] = f"{type(value).__qualname__} (left out: nested deeper than {MAX_DEPTH} levels)"
+            return f"<left out: nested deeper than {MAX_DEPTH} levels>"
+        key = id(value)
+        if key in self.open:
+            self.out[path or "$"] = f"{type(value).__qualname__} (left out: cycle)"
+            return f"<left out: cycle to {self.open[key] or '$'}>"
+        self.open[key] = path
+        try:
+            return self._members(value, path, depth + 1)
+        finally:
+            del self.open[key]
+
+    def _members(self, value: Any, path: str, depth: int) -> Any:
+        convert = self.convert
         if isinstance(value, Mapping):
             result = {}
             for key, item in value.items():
                 if item is None:
                     continue
-                text_key = utf8_safe(key if isinstance(key, str) else str(key))
-                result[text_key] = self.convert(item, f"{path}.{text_key}" if path else text_key, depth)
+                text_key = key if type(key) is str and key.isascii() else utf8_safe(str(key))
+                result[text_key] = convert(item, f"{path}.{text_key}" if path else text_key, depth)
             return result
         if isinstance(value, (list, tuple)):
-            return [self.convert(item, f"{path}[{i}]", depth) for i, item in enumerate(value)]
+            return [convert(item, f"{path}[{i}]", depth) for i, item in enumerate(value)]
         _note(self.out, path, value)
         return self._special(value, path, depth)
 

@@ -130,7 +130,6 @@ class SpoolDrain:
         os.unlink(self.directory / name)
         _fsync_dir(self.directory)
 
-    # --- refused or unreadable events ----------------------------------------------------------------------
     def set_aside(self, name: str, *, target: str, reason: str) -> Path:
         """Move an entry that cannot be sent to ``unreadable/`` (bytes kept) and say why in ``dead-letter.jsonl``.
 
@@ -218,7 +217,7 @@ class Spool:
             self.directory, {"transport": target, "status": status, "reason": reason, "event": json.loads(text)}
         )
 
-    # --- when to try again (one pread/pwrite of the ``.drain`` record; no lock needed) ---------------------
+    # When to try again: one pread/pwrite of the ``.drain`` record each, no lock needed.
     @contextlib.contextmanager
     def _record_fd(self) -> Iterator[int]:
         try:

@@ -161,7 +161,7 @@ class Delivery(Transport):
         if outcomes is not None:
             outcomes.append(Outcome(self.target, status, detail, delivery=self, **extra))
 
-    # --- under the chain lock ------------------------------------------------------------------------------
+    # Under the chain lock: local work only.
     def emit(self, event: Any) -> None:
         if self.deferred:
             self._enqueue(event)
@@ -238,7 +238,7 @@ class Delivery(Transport):
         log.debug("provlineage: event %s spooled for %s (%s)", _describe(event), self.target, why)
         self._record("spooled", why)
 
-    # --- sending the spool (holding its send lock, never the chain lock) ----------------------------------
+    # Sending the spool: holding its send lock, never the chain lock.
     def _resend(self, drain: SpoolDrain, limit: int | None, budget: float | None = None) -> FlushResult:
         """Send spooled entries oldest first until none is left, one fails, ``limit`` or ``budget`` is reached."""
         sent = dead = 0

@@ -181,3 +181,60 @@ def test_no_config_is_one_line() -> None:
     done = subprocess.run([PROVLINEAGE, "gateway"], capture_output=True, text=True, timeout=60, env=env)
     assert done.returncode == 2 and "pass --config gateway.yml" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def _self_signed(directory: Path) -> tuple[Path, Path]:
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(__import__("ipaddress").ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert, private = directory / "gateway.crt", directory / "gateway.key"
+    cert.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    private.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert, private
+
+
+def test_tls_with_ssl_certfile_and_keyfile(tmp_path: Path, parties: dict[str, Party]) -> None:
+    import requests
+
+    cert, key = _self_signed(tmp_path)
+    config = gateway_config(tmp_path, parties, shutdown_timeout=2)  # the plain-HTTP probe below hangs in the handshake
+    process = start_process(
+        write_config(tmp_path, config), config["port"], "--ssl-certfile", str(cert), "--ssl-keyfile", str(key),
+        scheme="https", ca=cert,
+    )  # fmt: skip
+    try:
+        answer = requests.post(
+            f"https://127.0.0.1:{config['port']}/api/v1/lineage", data=Chain(parties["train"]).next(), verify=str(cert),
+            headers={"Authorization": f"Bearer {parties['train'].api_key}", "Content-Type": "application/json"},
+            timeout=30,
+        )  # fmt: skip
+        assert answer.status_code == 201
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"http://127.0.0.1:{config['port']}/healthz", timeout=5)  # plain HTTP is not served
+    finally:
+        code, log = stop_process(process)
+    assert code == 0, log[-2000:]

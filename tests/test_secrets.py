@@ -20,7 +20,7 @@ import provlineage
 from provlineage.environment import collect_environment
 from provlineage.hyperparameters import hyperparameters_facet
 from provlineage.keys import Keyring
-from provlineage.redaction import redact, redact_text
+from provlineage.redaction import redact, redact_text, secret_matcher
 from provlineage.transport import SigningConfig, SigningTransport
 from provlineage.verification import verify_files
 
@@ -123,6 +123,22 @@ def test_only_the_secret_part_of_a_url_or_dsn_is_masked() -> None:
     assert redact_text(CORPUS["dsn_schemeless"][0])[0] == "app:***@db:5432/prod"
     assert redact_text(CORPUS["jdbc_query"][0])[0] == "jdbc:postgresql://db:5432/prod?user=app&password=***"
     assert redact_text(CORPUS["git_token_in_query"][0])[0] == "https://github.com/org/repo.git?access_token=***"
+
+
+SECRET_KEYS = "pwd db_pw db_pass openai_key stripe-key DB_PASSWORD passphrase access_token id_token auth_token"
+SECRET_KEYS += " aws_secret_access_key ssh_key session_id cookie conn_uri sas_token dsn"
+ML_KEYS = "max_tokens tokenizer num_tokens pad_token eos_token bos_token_id special_tokens author num_passes"
+ML_KEYS += " bypass_cache sort_key primary_key image_key text_key key monkey learning_rate"
+
+
+@pytest.mark.parametrize("key", SECRET_KEYS.split())
+def test_secret_key_names(key: str) -> None:
+    assert secret_matcher().search(key)
+
+
+@pytest.mark.parametrize("key", ML_KEYS.split())
+def test_ml_names_that_are_not_secrets(key: str) -> None:
+    assert not secret_matcher().search(key)
 
 
 def test_key_names_the_old_pattern_missed_and_names_that_are_not_secrets() -> None:

@@ -8,15 +8,61 @@ from functools import lru_cache
 
 from provlineage.errors import ConfigError
 
-#: Case-insensitive; searched in each key.  ``token`` does not match ``max_tokens`` or ``tokenizer``, nor ``auth``
-#: ``author``.  ``[_-]key$`` catches ``openai_key`` or ``stripe-key`` but not the keys
+#: Case-insensitive; searched in each key.  ``token`` does not match ``max_tokens``, ``tokenizer`` or ``pad_token``,
+#: nor ``auth`` ``author``, nor ``pass`` ``bypass``.  ``[_-]key$`` catches ``openai_key`` or ``stripe-key`` but not the keys
 #: ML code names for other reasons (``sort_key``, ``primary_key``, ``cache_key``, ...).
+_NOT_SECRET_KEYS = [
+    "sort",
+    "primary",
+    "foreign",
+    "partition",
+    "cache",
+    "group",
+    "join",
+    "dict",
+    "hash",
+    "shard",
+    "sample",
+    "random",
+    "seed",
+    "lookup",
+    "index",
+    "label",
+    "target",
+    "metric",
+    "feature",
+    "monitor",
+    "row",
+    "order",
+    "id",
+    "input",
+    "output",
+    "cluster",
+    "model",
+    "text",
+    "image",
+    "audio",
+    "video",
+    "column",
+    "field",
+    "record",
+    "dataset",
+    "data",
+    "doc",
+    "document",
+    "file",
+    "batch",
+    "split",
+    "class",
+    "category",
+]
+_NOT_SECRET_TOKENS = ["pad", "eos", "bos", "unk", "sep", "cls", "mask"]
 DEFAULT_SECRET_PATTERN = (
-    r"pass(word|wd|phrase)?|pwd|(?<![a-z])pw(?![a-z])|secret|token(?!s|iz|_?(len|count|limit|budget|type|id))|api[_-]?key|access[_-]?key|private[_-]?key"
-    r"|signing[_-]?key|credential|auth(?!or)|dsn|conn(ection)?[_-]?(str|uri|url)|cookie|session[_-]?id|sas[_-]?(token|sig)"
-    r"|(?<!sort)(?<!primary)(?<!foreign)(?<!partition)(?<!cache)(?<!group)(?<!join)(?<!dict)(?<!hash)(?<!shard)"
-    r"(?<!sample)(?<!random)(?<!seed)(?<!lookup)(?<!index)(?<!label)(?<!target)(?<!metric)(?<!feature)(?<!monitor)"
-    r"(?<!row)(?<!order)(?<!id)(?<!input)(?<!output)(?<!cluster)[_-]key$"
+    r"pass(word|wd|phrase)|(?<![a-z])pass(?![a-z])|pwd|(?<![a-z])pw(?![a-z])|secret|"
+    + "".join(f"(?<!{word}_)" for word in _NOT_SECRET_TOKENS)
+    + r"token(?!s|iz|_?(len|count|limit|budget|type|id))|api[_-]?key|access[_-]?key|private[_-]?key"
+    r"|signing[_-]?key|credential|auth(?!or)|dsn|conn(ection)?[_-]?(str|uri|url)|cookie|session[_-]?id"
+    r"|sas[_-]?(token|sig)|" + "".join(f"(?<!{word})" for word in _NOT_SECRET_KEYS) + r"[_-]key$"
 )
 SECRET_PATTERN_ENV = "PROVLINEAGE_SECRET_PATTERN"
 

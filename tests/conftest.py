@@ -15,7 +15,7 @@ from provlineage.keys import write_key_pair
 from conftest_airflow import airflow_home, forked_run, threaded_run  # noqa: F401 - shared Airflow runs
 from conftest_marquez import marquez_server  # noqa: F401 - fixture for the Marquez contract tests
 
-pytest_plugins = ["fixtures.gateway", "fixtures.postgres", "fixtures.fault_server"]
+pytest_plugins = ["fixtures.neo4j", "fixtures.gateway", "fixtures.postgres", "fixtures.fault_server"]
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

@@ -218,3 +218,15 @@ def test_a_healthy_network_backend_has_the_event_when_emit_returns(
     transport.emit(run_event(0))
     assert job_names(marquez_server) == ["step-0"] and delivery.spool.count() == 0
     assert transport.close()
+
+
+def test_unusable_spool_sends_from_memory_after_the_lock(
+    tmp_path: Path, key_dir: Path, marquez_server: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    transport = build(signing(tmp_path, key_dir, http(marquez_server), spool_dir=str(blocker)))
+    with caplog.at_level("WARNING", logger="provlineage"):
+        assert transport.emit(run_event(0)) is not None
+    assert job_names(marquez_server) == ["step-0"]
+    assert "sent without a safety net" in caplog.text

@@ -169,12 +169,12 @@ class Delivery(Transport):
         with contextlib.ExitStack() as stack:
             try:
                 queue = stack.enter_context(self.spool.locked())
-            except OSError as error:
+            except (OSError, LockTimeout) as error:
                 self._send_unspooled(event, error)
                 return
             if queue.pending():
                 if self.spool.due():
-                    with self.spool.draining() as drain:
+                    with contextlib.suppress(LockTimeout), self.spool.draining() as drain:  # else: another sends
                         self._resend(drain, self.resend_batch, RESEND_BUDGET_SECONDS)
                 if queue.pending():
                     self._store(queue, event, self.spool.last_error() or "earlier events are still spooled")
@@ -186,7 +186,7 @@ class Delivery(Transport):
         try:
             with self.spool.locked() as queue:
                 name = queue.append(_text_of(event))
-        except OSError as error:  # no spool: the event is sent from memory after the lock, without a safety net
+        except (OSError, LockTimeout) as error:  # no spool: sent from memory after the lock, without a safety net
             self._record("unspooled", f"spool {self.spool.directory} is unusable ({error})", event=event)
             return
         self._record("queued", entry=name)
@@ -217,7 +217,7 @@ class Delivery(Transport):
             return
         self._record("sent")
 
-    def _send_unspooled(self, event: Any, spool_error: OSError | str) -> bool:
+    def _send_unspooled(self, event: Any, spool_error: Exception | str) -> bool:
         try:
             self.leaf.emit(event)
         except Exception as error:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from provlineage.errors import ConfigError
+from provlineage.gateway.slow_heads import TIMEOUT_ANSWER
 from provlineage.gateway.store import open_store
 
 from fixtures.gateway import Chain, Party, gateway_config, start_process, stop_process, wait_ready, write_config
@@ -235,6 +236,27 @@ def test_tls_with_ssl_certfile_and_keyfile(tmp_path: Path, parties: dict[str, Pa
         assert answer.status_code == 201
         with pytest.raises(requests.ConnectionError):
             requests.get(f"http://127.0.0.1:{config['port']}/healthz", timeout=5)  # plain HTTP is not served
+    finally:
+        code, log = stop_process(process)
+    assert code == 0, log[-2000:]
+
+
+def test_slow_request_head_gets_408_and_the_connection_is_freed(tmp_path: Path, parties: dict[str, Party]) -> None:
+    config = gateway_config(tmp_path, parties, limits={"read_timeout": 1.0, "max_connections": 1})
+    process = start_process(write_config(tmp_path, config), config["port"])
+    try:
+        with socket.create_connection(("127.0.0.1", config["port"]), timeout=30) as slow:
+            slow.sendall(b"POST /api/v1/lineage HTTP/1.1\r\nHost: gateway\r\n")  # and then nothing
+            answer = _response(slow)
+            assert answer.startswith(b"HTTP/1.1 408") and b"request head not received in time" in answer
+            assert slow.recv(100) == b""  # closed
+        body = Chain(parties["train"]).next().encode()
+        with socket.create_connection(("127.0.0.1", config["port"]), timeout=30) as fine:
+            fine.sendall(_request_head(parties["train"].api_key, len(body)) + body)
+            assert _status(fine) == 201  # the only slot is free again
+            time.sleep(1.5)  # idle after a response: closed by the keep-alive or the head deadline, not held
+            fine.settimeout(10)
+            assert fine.recv(65536) in (b"", TIMEOUT_ANSWER)
     finally:
         code, log = stop_process(process)
     assert code == 0, log[-2000:]

@@ -12,6 +12,7 @@ import uvicorn
 from provlineage.gateway import logs
 from provlineage.gateway.app import create_app
 from provlineage.gateway.config import GatewayConfig
+from provlineage.gateway.slow_heads import guarded_protocol
 
 
 class _Server(uvicorn.Server):
@@ -47,6 +48,7 @@ def serve(
             ssl_certfile=ssl_certfile,
             ssl_keyfile=ssl_keyfile,
             server_header=False,
+            http=guarded_protocol(config.limits.read_timeout),
         )
     )
     server.run()

@@ -152,7 +152,8 @@ def test_quarantine_cli_lists_and_shows(gateway, tmp_path: Path, parties: dict[s
 def test_unauthenticated_flood_cannot_fill_the_quarantine(tmp_path: Path, parties: dict[str, Party]) -> None:
     config = gateway_config(tmp_path, parties, limits={"unauthenticated_rate_limit": {"per_second": 0.01, "burst": 3}})
     with serve_gateway(config) as served:
-        answers = [post(served.url, b'{"x": 1}', "stranger") for _ in range(10)]
+        answers = [post(served.url, b'{"x": 1}', "stranger") for _ in range(8)]
+        answers += [post(served.url, b"x" * 2_000_000, "stranger") for _ in range(2)]  # oversize: still 401
         assert {a.status_code for a in answers} == {401}
         assert len(served.store.quarantined()) == 3
         metrics = requests.get(served.url + "/metrics", timeout=5).text

@@ -1,7 +1,7 @@
 """The ASGI application: ``POST /api/v1/lineage`` (OpenLineage's own endpoint), health, readiness and metrics.
 
 Cheap refusals come first and never touch the event: 401 (no or bad API key), 429 (producer over its rate),
-415 (not JSON), 413 (too big), 408 (body too slow).  The rest is decided by :mod:`.ingest` in a worker thread,
+413 (too big), 408 (body too slow), 415 (not JSON, or an encoding other than gzip).  The rest is decided by :mod:`.ingest` in a worker thread,
 since the store and the signature check block.  401, 415 and 413 are quarantined too (with what was read).
 """
 
@@ -109,8 +109,10 @@ class Gateway:
     async def _lineage(self, request: Request) -> Answer:
         limits = self.config.limits
         producer = self.auth.producer(request.headers.get("authorization"))
-        name = producer.name if producer else None
-        if producer is not None and not self.limiter.allow(producer):
+        if producer is None:
+            return await self._unauthenticated(request)
+        name = producer.name
+        if not self.limiter.allow(producer):
             self.metrics.rate_limited.labels(producer.name).inc()
             return Answer(429, {"error": "rate-limited", "detail": f"producer {producer.name} is over its rate limit"})
         try:
@@ -123,12 +125,6 @@ class Gateway:
             return Answer(408, {"error": "timeout", "detail": detail})
         except ClientDisconnect:
             return Answer(400, {"error": "disconnected", "detail": "client went away mid-body"})
-        if producer is None:
-            detail = "missing or unknown API key: send `Authorization: Bearer <key>`"
-            if not self.limiter.allow_named("", limits.unauthenticated_rate_limit):
-                self.metrics.unrecorded.inc()
-                return Answer(401, {"error": "unauthenticated", "detail": detail})
-            return await self._refuse(401, "unauthenticated", detail, body, None)
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != "application/json":
             detail = f"content type {content_type or '(none)'!r}; send application/json"
@@ -145,6 +141,21 @@ class Gateway:
         if answer.status == 201:
             self.forwarder.wake()
         return answer
+
+    async def _unauthenticated(self, request: Request) -> Answer:
+        """401; the request is quarantined (with what was read of its body) while under the strangers' rate."""
+        detail = "missing or unknown API key: send `Authorization: Bearer <key>`"
+        limits = self.config.limits
+        if not self.limiter.allow_named("", limits.unauthenticated_rate_limit):
+            self.metrics.unrecorded.inc()
+            return Answer(401, {"error": "unauthenticated", "detail": detail})
+        try:
+            body = await _read_body(request, limits.max_body_bytes, limits.read_timeout)
+        except _TooLarge as error:
+            body = error.read
+        except (asyncio.TimeoutError, ClientDisconnect):
+            body = b""
+        return await self._refuse(401, "unauthenticated", detail, body, None)
 
     async def _refuse(self, status: int, reason: str, detail: str, body: bytes, producer: str | None) -> Answer:
         return await run_in_threadpool(self.ingest.refuse, status, reason, detail, body, producer)

@@ -18,6 +18,7 @@ import base64
 import functools
 import hashlib
 import json
+import os
 import re
 import secrets
 from dataclasses import dataclass
@@ -30,7 +31,14 @@ from provlineage._internal.canonical import (
     canonical_bytes,
     project_event,
 )
-from provlineage._internal.commitments import SALTS, WITHHELD, committed_view, new_salts, parse_pointer
+from provlineage._internal.commitments import (
+    SALT_BYTES,
+    SALTS,
+    WITHHELD,
+    marker_digest,
+    parse_pointer,
+    withholdable_leaves,
+)
 from provlineage._internal.constants import PRODUCER, schema_url
 from provlineage.errors import SigningError
 from provlineage.signer import Signer
@@ -120,10 +128,9 @@ def sign_event_line(
     event.clear()
     event.update(view)
     facets = event["run"]["facets"]
-    salts = new_salts(event)
     # withholdable values are signed as salted commitments (provlineage._internal.commitments): the signed view
     # holds their markers, the stored line their values
-    signed_view = committed_view(event, salts) if salts else event
+    salts, signed_view, value_texts = _commit_withholdable(event)
     signed_facets = signed_view["run"]["facets"]
     signed_facets[SIGNATURE_FACET] = _PLACEHOLDER
     text = canonical_bytes(signed_view).decode("utf-8")
@@ -134,7 +141,7 @@ def sign_event_line(
     else:
         view_text = split
         if salts:
-            text = _values_for_markers(text, event, signed_view, salts)
+            text = _values_for_markers(text, value_texts)
     prefix, suffix = _payload_parts(signer.algorithm, signer.key_id, chain)
     body = prefix + view_text.encode("utf-8") + suffix
     digest = digest_of(body)
@@ -169,37 +176,73 @@ def sign_event_line(
     return SignedLine(digest, text)
 
 
-def _values_for_markers(text: str, event: dict[str, Any], signed_view: dict[str, Any], salts: dict[str, str]) -> str:
-    """``text`` (of ``signed_view``) with each salted value's marker swapped back for the value: the text of ``event``.
+def _commit_withholdable(event: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any], dict[str, str]]:
+    """``(salts, signed view, marker digest -> value text)``: what ``committed_view(event, new_salts(event))`` gives.
+
+    One pass (no pointer is parsed back, each value is serialized once, one ``urandom`` call); the signed view is a
+    copy only along the paths to withholdable values.  ``tests/test_transport_signing.py`` checks it against
+    :mod:`provlineage._internal.commitments`, which verifiers use.
+    """
+    leaves = list(withholdable_leaves(event))
+    if not leaves:
+        return {}, event, {}
+    randomness = os.urandom(SALT_BYTES * len(leaves))
+    salts: dict[str, str] = {}
+    value_texts: dict[str, str] = {}
+    view = dict(event)
+    copied = {id(view)}
+    for index, (pointer, value) in enumerate(leaves):
+        raw = randomness[index * SALT_BYTES : (index + 1) * SALT_BYTES]
+        text = _value_text(value)
+        digest = marker_digest(pointer, raw, text.encode("utf-8"))
+        salts[pointer] = base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+        value_texts[digest] = text
+        tokens = _tokens(pointer)
+        assert tokens is not None  # made by pointer_of
+        node: Any = view
+        for token in tokens[:-1]:
+            key: Any = int(token) if isinstance(node, list) else token
+            child = node[key]
+            if id(child) not in copied:
+                child = dict(child) if isinstance(child, dict) else list(child)
+                copied.add(id(child))
+                node[key] = child
+            node = child
+        node[int(tokens[-1]) if isinstance(node, list) else tokens[-1]] = {WITHHELD: digest}
+    return salts, view, value_texts
+
+
+def _value_text(value: Any) -> str:
+    """The canonical text of a withholdable leaf (a JSON scalar)."""
+    kind = value.__class__
+    if kind is str:
+        return _ENCODE_STRING(value)
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int and -(2**53) < value < 2**53:
+        return str(value)
+    return canonical_bytes(value).decode("utf-8")
+
+
+def _values_for_markers(text: str, value_texts: dict[str, str]) -> str:
+    """``text`` (of the signed view) with each marker swapped back for its value's text: the text of the event.
 
     RFC 8785 is compositional (a member's text does not depend on its siblings' values), so swapping each marker's
     text for the value's text gives exactly ``canonical_bytes(event)`` without serializing the event again.  Markers
     hold a salted SHA-256, so each occurs once; returns ``""`` (serialize the event instead) if one does not.
     """
-    values: dict[str, str] = {}
-    for pointer in salts:
-        tokens = _tokens(pointer)
-        if tokens is None:
-            return ""
-        marker_value, value = signed_view, event
-        for token in tokens:
-            marker_value, value = _step(marker_value, token), _step(value, token)
-        digest = marker_value.get(WITHHELD) if isinstance(marker_value, dict) else None
-        if not isinstance(digest, str) or value is None:
-            return ""
-        values[digest] = canonical_bytes(value).decode("utf-8")
     swapped = 0
 
     def swap(match: re.Match[str]) -> str:
         nonlocal swapped
-        value = values.get(match.group(1))
+        value = value_texts.get(match.group(1))
         if value is None:
             return match.group(0)  # a marker that was in the data already
         swapped += 1
         return value
 
     text = _MARKER_TEXT.sub(swap, text)
-    return text if swapped == len(values) == len(salts) else ""
+    return text if swapped == len(value_texts) else ""
 
 
 _MARKER_TEXT = re.compile("\\{" + re.escape(json.dumps(WITHHELD)) + ':"(sha256:[0-9a-f]{64})"\\}')
@@ -211,14 +254,6 @@ def _tokens(pointer: str) -> tuple[str, ...] | None:
         return tuple(parse_pointer(pointer))
     except ValueError:
         return None
-
-
-def _step(document: Any, token: str) -> Any:
-    if isinstance(document, dict):
-        return document.get(token)
-    if isinstance(document, list) and token.isdigit() and int(token) < len(document):
-        return document[int(token)]
-    return None
 
 
 def sign_event(

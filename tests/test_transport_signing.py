@@ -14,6 +14,7 @@ import pytest
 from openlineage.client import OpenLineageClient
 from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
 from openlineage.client.facet_v2 import parent_run
+from openlineage.client.serde import Serde
 from openlineage.client.transport import get_default_factory
 from openlineage.client.uuid import generate_new_uuid
 
@@ -338,3 +339,38 @@ def test_event_dict_equals_serde_to_dict() -> None:
     )
     assert event_dict(event) == Serde.to_dict(event)
     assert json.dumps(event_dict(event), default=str) == json.dumps(Serde.to_dict(event), default=str)  # same order too
+
+
+# --- the emit hot path (issue #14 item 1): shortcuts that must give exactly what the careful route gives ----------
+@pytest.mark.parametrize(
+    "parameters",
+    [
+        {"lr": 0.001, "epochs": 20.0, "name": "adam", "on": True, "nested": {"list": [1, "two", {"three": 3.5}]}},
+        {"tiny": 1e-7, "huge": 2**60, "unicode": "ünïcödé ✓", "empty": {}, "none": None},
+        {"path": "data/\udcff.csv"},  # a lone surrogate from an undecodable file name: provlineage's JSON rule
+    ],
+    ids=["plain", "numbers-needing-care", "surrogate"],
+)
+def test_fast_emit_path_writes_what_the_careful_route_signs(
+    tmp_path: Path, key_dir: Path, parameters: dict[str, Any]
+) -> None:
+    from provlineage._internal import commitments
+    from provlineage._internal.canonical import canonical_bytes, loads, project_event
+    from provlineage.signing import _commit_withholdable
+    from provlineage.transport.event_dict import canonical_event_dict
+
+    event = run_event(1, provlineage_hyperparameters=HyperparametersRunFacet(parameters=parameters))
+    ready = canonical_event_dict(event)
+    if ready is not None:  # the one-walk values serialize to what the JSON round trip gives
+        assert canonical_bytes(ready) == canonical_bytes(loads(json.dumps(Serde.to_dict(event), ensure_ascii=False)))
+        view = project_event(ready, may_hold_nulls=False)
+        salts, committed, _ = _commit_withholdable(view)
+        assert salts and committed == commitments.committed_view(view, salts)
+    log = tmp_path / "events.jsonl"
+    transport = get_default_factory().create(signing_config(tmp_path, key_dir, {"type": FILE_LOG, "path": str(log)}))
+    signed = transport.emit(event)
+    assert signed is not None
+    (line,) = log.read_text().splitlines()
+    assert line == canonical_bytes(loads(line)).decode("utf-8") == signed.json_text
+    assert "provlineage:withheld" not in line
+    assert_log_verifies(log, key_dir, 1)

@@ -112,10 +112,12 @@ def _salt_bytes(salt: str) -> bytes:
 
 def marker(pointer: str, salt: str, value: Any) -> dict[str, str]:
     """The marker that stands for ``value`` at ``pointer`` in the signed view (and in the event once withheld)."""
-    digest = hashlib.sha256(
-        _salt_bytes(salt) + b"\x00" + pointer.encode("utf-8") + b"\x00" + canonical_bytes(value)
-    ).hexdigest()
-    return {WITHHELD: "sha256:" + digest}
+    return {WITHHELD: marker_digest(pointer, _salt_bytes(salt), canonical_bytes(value))}
+
+
+def marker_digest(pointer: str, salt: bytes, value_text: bytes) -> str:
+    """A marker's digest from the raw salt and the value's canonical text (the signer has both at hand)."""
+    return "sha256:" + hashlib.sha256(salt + b"\x00" + pointer.encode("utf-8") + b"\x00" + value_text).hexdigest()
 
 
 def _replace(document: Any, tokens: list[str], make: Any) -> Any:

@@ -58,6 +58,8 @@ class SigningConfig(Config):
     lock_timeout: float = 30.0
     delivery_timeout: float = 2.0
     exit_timeout: float = 5.0
+    destination: str | None = None
+    """What signing streams are bound to instead of the backends' own names (e.g. one log shared over NFS)."""
     problem: ConfigError | None = attr.field(default=None, metadata=_NOT_A_KEY, eq=False, repr=False)
     """Why this config cannot record events (``None`` when it can); only ever set when ``strict`` is false."""
     problem_key: str | None = attr.field(default=None, metadata=_NOT_A_KEY, eq=False, repr=False)

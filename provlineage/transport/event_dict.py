@@ -66,7 +66,14 @@ def canonical_event_dict(event: Any) -> dict[str, Any] | None:
 
 def _canonical(value: Any) -> Any:
     kind = value.__class__
-    if kind is str or kind is bool or value is None:
+    if kind is str:
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate (an undecodable file name): provlineage's JSON rule
+                raise _Unusual from None
+        return value
+    if kind is bool or value is None:
         return value
     if kind is int:
         if -_SAFE_INT <= value <= _SAFE_INT:

@@ -219,7 +219,12 @@ class SigningTransport(Transport):
         chain = self._chain
         if chain is None or chain.key_id != signer.key_id:
             chain = self._chain = ChainState(
-                self.state_dir, signer.key_id, destination_of(self.deliveries), lock_timeout=self.config.lock_timeout
+                self.state_dir,
+                signer.key_id,
+                "-".join(self.config.destination.split())
+                if self.config.destination
+                else destination_of(self.deliveries),
+                lock_timeout=self.config.lock_timeout,
             )
         outcomes: list[Outcome] = []
         self._outcomes.items = outcomes
@@ -282,6 +287,7 @@ def _json_values(event: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         raise SigningError("event has no run object (only run events carry a signature)", "emit OpenLineage RunEvents")
     try:
         text = to_json_line(plain)  # also the JSON-safety check: raises on NaN/Infinity and on non-JSON objects
+        text.encode("utf-8")  # and on a lone surrogate (an undecodable file name), which cannot be signed
     except (TypeError, ValueError):
         conversions = Conversions()
         plain = Serde.remove_nulls_and_enums(to_json_safe(plain, conversions=conversions))

@@ -85,6 +85,7 @@ class Forwarder:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            self._wake.clear()  # a wake from now on means another round
             try:
                 moved = self.forward_once()
                 self._retry_spool()
@@ -96,7 +97,6 @@ class Forwarder:
                 self._stop.wait(max(self.config.retry_interval, 0.1))
             elif not moved:
                 self._wake.wait(0.5)
-                self._wake.clear()
 
     def forward_once(self) -> int:
         """Hand one batch of the outbox to the downstream; how many left the outbox (-1: stuck, try later)."""

@@ -134,7 +134,7 @@ class _NotMarquez(BaseHTTPRequestHandler):
         body = b"<!DOCTYPE html><html><head><title>404 Not Found</title></head><body><h1>Not Found</h1></body></html>"
         if self.path.startswith("/json/"):
             body = json.dumps({"code": 404, "message": "HTTP 404 Not Found"}).encode()
-        self.send_response(404)
+        self.send_response(200 if self.path.startswith("/ui/") else 404)  # a single-page UI answers 200 to any path
         self.send_header("Content-Type", "application/json" if body.startswith(b"{") else "text/html")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -165,6 +165,17 @@ def test_an_html_404_is_one_line_without_the_page(
     for command in (["verify"], ["lineage", "--report"]):
         status, out, err = cli(capsys, *command, "--marquez", not_marquez, "--public-key", PUBLIC_KEY)
         assert (status, out, err) == (2, "", expected)
+
+
+def test_an_html_page_with_200_is_one_line_too(
+    here: Path, not_marquez: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, err = cli(capsys, "verify", "--marquez", f"{not_marquez}/ui", "--public-key", PUBLIC_KEY)
+    assert (status, out) == (2, "")
+    assert err == (
+        f"provlineage: error: Marquez at {not_marquez}/ui/ answered GET /api/v1/events/lineage with an HTML page. "
+        "check that --marquez is the base URL of the Marquez API, e.g. http://localhost:5000 (not the web UI, no path)\n"
+    )
 
 
 def test_a_json_error_keeps_its_message(here: Path, not_marquez: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -131,6 +131,15 @@ def test_digest_prefix_with_or_without_algorithm(
     assert "MODEL churn-logreg@1" in out
 
 
+@pytest.mark.parametrize("prefix", ["sha256:{short}", "{short}"])
+def test_a_digest_prefix_needs_seven_hex_digits(
+    record: Record, capsys: pytest.CaptureFixture[str], prefix: str
+) -> None:
+    short = record.digest.removeprefix("sha256:")[:6]
+    status, _, err = cli(capsys, *record.args("--model", "churn-logreg@" + prefix.format(short=short)))
+    assert status == 2 and err.startswith("provlineage: error: no model 'churn-logreg@")
+
+
 def test_a_digest_prefix_that_matches_nothing_is_not_found(record: Record, capsys: pytest.CaptureFixture[str]) -> None:
     wrong = "0" * 10 if not record.digest.startswith("sha256:0") else "f" * 10
     status, out, err = cli(capsys, *record.args("--model", f"churn-logreg@{wrong}"))

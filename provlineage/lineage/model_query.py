@@ -19,7 +19,7 @@ def find_models(lineage: Lineage, query: str) -> list[ModelVersion]:
 
     ``NAME`` is any name the output shows for the model: a name a run gave it in ``provlineage_model``, the dataset
     name, ``namespace:name``, or a path or URI.  ``VERSION`` is the model facet's version or a prefix of the
-    artifact digest, with or without its algorithm (``@sha256:3fa2c1d0``, ``@3fa2c1d0``).
+    artifact digest (7+ hex digits), with or without its algorithm (``@sha256:3fa2c1d0``, ``@3fa2c1d0``).
     """
     name, version = _split_model_query(query)
     path_key = as_dataset_key(name)
@@ -36,17 +36,12 @@ def find_models(lineage: Lineage, query: str) -> list[ModelVersion]:
 
 
 def _digest_prefix(digest: str | None, prefix: str) -> bool:
-    """``sha256:<hex prefix>`` (8+ characters in all) or a bare hex prefix of 7+ digits."""
+    """At least 7 hex digits of the artifact digest, after its algorithm (``sha256:3fa2c1d``) or without it."""
     if digest is None:
         return False
-    if ":" in prefix:
-        return len(prefix) >= 8 and digest.startswith(prefix)
-    hex_part = digest.partition(":")[2] or digest
-    return (
-        len(prefix) >= 7
-        and all(c in "0123456789abcdef" for c in prefix.lower())
-        and hex_part.startswith(prefix.lower())
-    )
+    algorithm, _, hex_digest = digest.rpartition(":")
+    wanted = prefix.lower().removeprefix(f"{algorithm}:" if algorithm else "")
+    return len(wanted) >= 7 and all(c in "0123456789abcdef" for c in wanted) and hex_digest.startswith(wanted)
 
 
 def ask_model(lineage: Lineage, query: str) -> Answer:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -156,6 +156,7 @@ class PendingCheck:
         "key",
         "quick",
         "signature",
+        "withheld",
     )
 
     def __init__(
@@ -177,6 +178,8 @@ class PendingCheck:
         self._bodies: list[bytes] | None = None
         self._parts: tuple[bytes, bytes] = (b"", b"")
         self._full_done = self.quick
+        self.withheld: list[str] = []
+        """Pointers of withheld values, found by a quick check (a full one counts them in the event)."""
 
     def _candidate_bodies(self) -> Iterator[bytes]:
         if self._bodies is None:
@@ -208,7 +211,7 @@ class PendingCheck:
             self.check.reason = "the digest field was altered (the signed content is intact)"
             return self.check
         self.check.status, self.check.reason, self.check.authenticated_by = Status.VALID, "", how
-        withheld = count_withheld(self._event) if self._event is not None else []
+        withheld = count_withheld(self._event) if self._event is not None else self.withheld
         if withheld:
             self.check.status = Status.WITHHELD
             self.check.reason = f"verified, with {len(withheld)} value(s) withheld: {', '.join(withheld)}"
@@ -322,19 +325,33 @@ def _in_run_facets(line: str, start: int, end: int) -> bool:
     return _unmatched_brackets(line[:run]) == b"{" and _unmatched_brackets(line[run + len(_RUN_FACETS) : start]) == b""
 
 
-def inspect_signed_line(line: str, keyring: Keyring) -> PendingCheck | None:
-    """A quick check of a stored line without parsing the event; ``None`` when the line needs a full inspection."""
+#: ``commit(line, view_text, salts)`` -> the signed view text and the withheld pointers, or ``None``.
+CommitLine = Callable[[str, str, Any], "tuple[str, list[str]] | None"]
+
+
+def inspect_signed_line(line: str, keyring: Keyring, *, commit: CommitLine | None = None) -> PendingCheck | None:
+    """A quick check of a stored line without parsing the event; ``None`` when the line needs a full inspection.
+
+    ``commit`` rebuilds the signed view of a line with salted values (without it, such lines need the full path).
+    """
     split = _split_signature_member(line, in_run_facets=True)
     if split is None:
         return None
     facet, view_text = split
+    withheld: list[str] = []
     if (isinstance(facet, dict) and SALTS in facet) or _WITHHELD_KEY in view_text:
-        return None  # salted values: the signed view differs from the stored one, so parse and commit
+        # salted values: the signed view differs from the stored one
+        committed = commit(line, view_text, facet.get(SALTS)) if commit is not None else None
+        if committed is None:
+            return None
+        view_text, withheld = committed
     inspected = _inspect_facet(facet, keyring)
     if isinstance(inspected, EventCheck):
         return None
     check, key, algorithm, signature = inspected
-    return PendingCheck(check, key, algorithm, signature, facet.get("digest"), line_view=view_text)
+    pending = PendingCheck(check, key, algorithm, signature, facet.get("digest"), line_view=view_text)
+    pending.withheld = withheld
+    return pending
 
 
 def inspect_event(

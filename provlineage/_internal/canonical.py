@@ -32,8 +32,6 @@ import re
 import secrets
 from typing import Any
 
-import rfc8785
-
 from provlineage._internal.instants import normalize_instant
 from provlineage._internal.numbers import JsonNumber as _Number
 from provlineage._internal.numbers import es6_spelling, exact_spelling, is_shortest_double
@@ -164,6 +162,8 @@ def canonical_bytes(value: Any) -> bytes:
 
 
 def _canonical_via_rfc8785(value: Any) -> bytes:
+    import rfc8785  # pure Python, needed only for keys outside the BMP: imported on first use
+
     marks: dict[str, str] = {}
 
     def swap(item: Any) -> Any:

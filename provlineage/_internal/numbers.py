@@ -20,7 +20,10 @@ The checks run only for numbers that need them: a double spelled as Python's ``r
 from __future__ import annotations
 
 import math
-from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from decimal import Decimal
 
 _INTEGER_DIGITS = 4300  # CPython's default int/str conversion limit
 
@@ -72,6 +75,8 @@ def _es6_layout(sign: int, digits: str, n: int) -> str:
 
 def es6_spelling(value: float) -> str:
     """RFC 8785 / ES6 spelling of a finite double (``-0.0`` is ``0``)."""
+    from decimal import Decimal  # here, not at the top: most logs never need it, and start-up counts
+
     if value == 0:
         return "0"
     return _es6_layout(*_digits(Decimal(repr(value))))
@@ -79,11 +84,15 @@ def es6_spelling(value: float) -> str:
 
 def is_shortest_double(text: str, value: float) -> bool:
     """Whether the exact value of ``text`` is the shortest round-trip decimal of the double ``value``."""
+    from decimal import Decimal
+
     return Decimal(text) == Decimal(repr(value))
 
 
 def canonical_spelling(value: Decimal) -> str:
     """The canonical spelling of an exact decimal value (rules 1-3 of the module doc)."""
+    from decimal import Decimal
+
     if value.is_zero():
         return "0"
     sign, digits, n = _digits(value)
@@ -98,6 +107,8 @@ def canonical_spelling(value: Decimal) -> str:
 
 def exact_spelling(text: str) -> str:
     """Canonical spelling of a JSON number's text (any size, any exponent)."""
+    from decimal import Decimal, InvalidOperation
+
     try:
         return canonical_spelling(Decimal(text))
     except InvalidOperation:  # not reachable for text json's scanner matched as a number

@@ -13,6 +13,7 @@ from provlineage.keys import Keyring
 from provlineage.legacy import check_legacy, is_legacy_envelope
 from provlineage.signature_check import EventCheck, PendingCheck, Status, inspect_event, inspect_signed_line
 from provlineage.verification.results import RecordResult
+from provlineage.verification.salted import committed_line_view
 from provlineage.verification.shape import event_problem, line_problem
 from provlineage.verification.torn import is_json_object_prefix
 
@@ -57,7 +58,7 @@ def inspect_line(source: str, number: int, line: str, keyring: Keyring, keep_eve
     """Check everything but authenticity; a line provlineage wrote is parsed only by the C parser for its shape."""
     try:
         if not keep_event:
-            quick = inspect_signed_line(line, keyring)
+            quick = inspect_signed_line(line, keyring, commit=committed_line_view)
             if quick is not None and line_problem(line) is None:
                 record = _result(source, number, quick.check, None, False)
                 return Inspected(
@@ -141,7 +142,7 @@ def authenticate(items: list[Inspected], *, every_signature: bool = False) -> li
             stream = pending.check.stream
             voucher = None if every_signature or stream is None else vouchers.get(stream)
             check = _authenticate_one(pending, voucher)
-            if check.status is not Status.VALID and item.retry is not None:
+            if not check.status.chained and item.retry is not None:
                 full = item.retry()
                 record, pending = full.record, full.pending
                 if pending is not None:

@@ -480,3 +480,18 @@ def test_the_dag_file_is_the_code_that_ran_and_the_package_list_is_on_start_only
             assert later["distributionsDigest"] == start["distributionsDigest"]
             assert later["distributionCount"] == start["distributionCount"]
             assert later["entryFile"] == start["entryFile"]
+
+
+@pytest.mark.airflow
+def test_lineage_still_answers_which_versions_ran_from_the_verified_start(
+    forked_run: AirflowRun, keyring: Keyring
+) -> None:
+    from provlineage.lineage import lineage_from_files
+
+    lineage = lineage_from_files([forked_run.log], keyring)
+    events = forked_run.task_events(TRAIN_DAG, "train_model")
+    start = events["START"]["run"]["facets"]["provlineage_environment"]
+    [run] = [run for run in lineage.runs.values() if run.run_id == events["COMPLETE"]["run"]["runId"]]
+    assert [event.event_type for event in run.events][-1] == "COMPLETE"
+    environment = run.facet("provlineage_environment")
+    assert environment is not None and environment["distributions"] == start["distributions"]

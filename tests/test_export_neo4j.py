@@ -206,3 +206,27 @@ def test_a_grown_log_adds_only_its_new_part(
     grown = export(neo4j_server, [log], key, "--inference-log", str(demo_dir / "lineage.inferences.jsonl"))
     assert grown.exit_code == 0 and "runs written 1" in grown.output and "inferences 300" in grown.output, grown.output
     assert snapshot(neo4j_db) == in_one_go
+
+
+def test_marquez_as_the_source_imports_the_same_graph(
+    neo4j_server: Neo4jServer, neo4j_db: Any, demo_dir: Path, marquez_server: Any
+) -> None:
+    """``--marquez URL`` (here the repository's Marquez contract reproduction, not a real Marquez) as the source."""
+    import requests
+
+    log, key = demo_dir / "lineage.jsonl", demo_dir / "keys" / "public_key.pem"
+    assert export(neo4j_server, [log], key).exit_code == 0
+    from_file = snapshot(neo4j_db)
+
+    from fixtures.neo4j import wipe
+
+    wipe(neo4j_db)
+    for line in log.read_text().splitlines():
+        posted = requests.post(
+            f"{marquez_server.url}/api/v1/lineage", data=line, headers={"Content-Type": "application/json"}, timeout=10
+        )
+        assert posted.status_code in (200, 201), posted.text
+    args = ["export", "neo4j", "--marquez", marquez_server.url, "--public-key", str(key), "--uri", neo4j_server.uri]
+    result = CliRunner().invoke(cli, args, env={"NEO4J_PASSWORD": None})
+    assert result.exit_code == 0 and "inferences 300" in result.output, result.output
+    assert snapshot(neo4j_db) == from_file

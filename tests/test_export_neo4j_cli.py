@@ -117,3 +117,22 @@ def test_readme_holds_the_audit_queries() -> None:
     text = README.read_text(encoding="utf-8")
     for question, query in AUDIT_QUERIES.items():
         assert query in text, f"README lacks the {question!r} query"
+
+
+def test_without_java_the_neo4j_tests_skip_with_one_line_and_fail_under_ci(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from fixtures.neo4j import Neo4jUnavailable, running_neo4j
+    from fixtures.prerequisites import skip_or_fail
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # no java, javac or mvn here
+    with pytest.raises(Neo4jUnavailable) as missing, running_neo4j(tmp_path):
+        pass
+    reason = str(missing.value)
+    assert "java, javac, mvn" in reason and "\n" not in reason
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception):
+        skip_or_fail(reason)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception):
+        skip_or_fail(reason)

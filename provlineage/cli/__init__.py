@@ -65,10 +65,11 @@ def _with_verbose(command: click.Command) -> click.Command:
     if isinstance(command, click.Group):
         for sub in command.commands.values():
             _with_verbose(sub)
+    taken = {opt for param in command.params for opt in getattr(param, "opts", [])}
     if not any(param.name == "verbose" for param in command.params):
         command.params.append(
             click.Option(
-                ["-v", "--verbose"],
+                ["--verbose"] if "-v" in taken else ["-v", "--verbose"],
                 is_flag=True,
                 expose_value=False,
                 callback=_verbose_callback,

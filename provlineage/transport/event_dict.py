@@ -55,6 +55,15 @@ class _Unusual(Exception):
     """A value :func:`canonical_event_dict` leaves to the careful route."""
 
 
+def _text(value: str) -> str:
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate (an undecodable file name): provlineage's JSON rule
+            raise _Unusual from None
+    return value
+
+
 def canonical_event_dict(event: Any) -> dict[str, Any] | None:
     """:func:`event_dict` with values ready for canonical serialization, or ``None`` when that needs more care."""
     try:
@@ -67,12 +76,7 @@ def canonical_event_dict(event: Any) -> dict[str, Any] | None:
 def _canonical(value: Any) -> Any:
     kind = value.__class__
     if kind is str:
-        if not value.isascii():
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError:  # a lone surrogate (an undecodable file name): provlineage's JSON rule
-                raise _Unusual from None
-        return value
+        return _text(value)
     if kind is bool or value is None:
         return value
     if kind is int:
@@ -91,7 +95,9 @@ def _canonical(value: Any) -> Any:
         for key, member in value.items():
             if key.__class__ is not str:
                 raise _Unusual
-            if member is not None:
+            if member.__class__ is str:  # most members: no call
+                members[key] = member if member.isascii() else _text(member)
+            elif member is not None:
                 item = _canonical(member)
                 if item is not None:
                     members[key] = item
@@ -99,7 +105,9 @@ def _canonical(value: Any) -> Any:
     if kind is list or kind is tuple:
         items = []
         for member in value:
-            if member is not None:
+            if member.__class__ is str:
+                items.append(member if member.isascii() else _text(member))
+            elif member is not None:
                 item = _canonical(member)
                 if item is not None and item != {}:
                     items.append(item)
@@ -108,7 +116,9 @@ def _canonical(value: Any) -> Any:
     if attrs is not None:
         members = {}
         for name, member in zip(attrs[0], attrs[1](value), strict=True):
-            if member is not None:
+            if member.__class__ is str:
+                members[name] = member if member.isascii() else _text(member)
+            elif member is not None:
                 item = _canonical(member)
                 if item is not None:
                     members[name] = item

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -230,3 +231,18 @@ def test_unusable_spool_sends_from_memory_after_the_lock(
         assert transport.emit(run_event(0)) is not None
     assert job_names(marquez_server) == ["step-0"]
     assert "sent without a safety net" in caplog.text
+
+
+def test_append_never_replaces_an_entry_it_did_not_number(tmp_path: Path) -> None:
+    from provlineage._internal.spool import Spool
+
+    spool = Spool(tmp_path / "spool")
+    with spool.locked() as queue:
+        assert queue.append('{"a": 1}') == "0000000000000001.json"
+    (spool.directory / "0000000000000002.json").write_text("put there behind the counter's back")
+    (spool.directory / "0000000000000003.json").mkdir()
+    with spool.locked() as queue:
+        assert queue.append('{"a": 2}', sync=False) == "0000000000000004.json"
+    assert (spool.directory / "0000000000000002.json").read_text() == "put there behind the counter's back"
+    assert (spool.directory / "0000000000000004.json").read_text() == '{"a": 2}'
+    assert not [name for name in os.listdir(spool.directory) if name.endswith(".tmp")]

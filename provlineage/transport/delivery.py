@@ -185,7 +185,7 @@ class Delivery(Transport):
         """Deferred backends: only make the event durable in the spool (sent by :func:`settle` after the lock)."""
         try:
             with self.spool.locked() as queue:
-                name = queue.append(_text_of(event))
+                name = queue.append(_text_of(event), sync=False)  # fsynced by settle() unless sent at once
         except (OSError, LockTimeout) as error:  # no spool: sent from memory after the lock, without a safety net
             self._record("unspooled", f"spool {self.spool.directory} is unusable ({error})", event=event)
             return
@@ -295,6 +295,8 @@ class Delivery(Transport):
                     pass
                 except OSError as error:  # cannot remove: stop rather than send it again and again
                     return self._result(drain, sent, dead, skipped, f"cannot remove spooled {name} ({error})")
+                if self.sender is not None:
+                    self.sender.progressed()
         return self._result(drain, sent, dead, skipped)
 
     def _read(self, drain: SpoolDrain, name: str, skipped: set[str]) -> SignedEvent | int:

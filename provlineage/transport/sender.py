@@ -26,6 +26,8 @@ log = logging.getLogger("provlineage.transport.delivery")
 
 #: A sender thread with nothing to do for this long ends (a later emit starts another).
 _IDLE_SECONDS = 5.0
+#: How often a waiting emit looks whether another process's sender took its event.
+_POLL_SECONDS = 0.05
 
 
 class Sender:
@@ -69,6 +71,11 @@ class Sender:
     def wait_idle(self, timeout: float) -> bool:
         with self._cond:
             return self._cond.wait_for(lambda: self._done >= self._asked, timeout=max(timeout, 0.0))
+
+    def progressed(self) -> None:
+        """An entry left the spool: wake the emits waiting for theirs."""
+        with self._cond:
+            self._cond.notify_all()
 
     def outstanding(self) -> bool:
         return self._done < self._asked
@@ -123,15 +130,34 @@ def settle(outcomes: list[Outcome], timeout: float) -> None:
             continue
         ticket = tickets.get(id(delivery))
         if ticket is not None and delivery.sender.stuck_for() <= timeout:
-            delivery.sender.wait(ticket, deadline - time.monotonic())
+            _wait_for_entry(delivery, outcome.entry, ticket, deadline)
         if not delivery.spool.holds(outcome.entry):
             refused = outcome.entry in delivery.sender.refused
             delivery.sender.refused.discard(outcome.entry)
             outcome.status = "dead-letter" if refused else "sent"
             outcome.detail = f"see {delivery.spool.dead_letter_path}" if refused else ""
         else:
+            try:
+                delivery.spool.sync(outcome.entry)  # it waits: make it survive an OS crash too
+            except OSError as error:
+                log.warning("provlineage: spooled event %s could not be synced to disk (%s)", outcome.entry, error)
             outcome.status = "spooled"
             outcome.detail = delivery.spool.last_error() or "the backend has not answered yet"
+
+
+def _wait_for_entry(delivery: Delivery, entry: str, ticket: int, deadline: float) -> None:
+    """Until ``entry`` has left the spool (sent by this process's sender or another's), the round ends, or time is up.
+
+    Woken by each event this process's sender sends; another process's sender is noticed within ``_POLL_SECONDS``.
+    """
+    sender = delivery.sender
+    assert sender is not None
+    with sender._cond:
+        while delivery.spool.holds(entry) and sender._done < ticket:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            sender._cond.wait(min(remaining, _POLL_SECONDS))
 
 
 def _send_from_memory(outcome: Outcome, delivery: Delivery, deadline: float) -> None:

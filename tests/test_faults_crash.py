@@ -171,6 +171,57 @@ def test_kill_at_each_point_of_an_emit_leaves_a_verifiable_log(
     assert not pending_reservation(state)
 
 
+def test_kill_after_handing_an_event_to_a_spooled_backend_completes_it(tmp_path: Path, key_dir: Path) -> None:
+    """File log + an HTTP backend that is down: the writer dies after the event reached the HTTP spool."""
+    import socket
+
+    from provlineage.transport.delivery import Delivery
+
+    with socket.socket() as probe:  # a port nothing listens on: connection refused, the event stays spooled
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log, acks, state = tmp_path / "events.jsonl", tmp_path / "acks", tmp_path / "state"
+    config = {
+        "type": SIGNING,
+        "private_key": str(key_dir / "private_key.pem"),
+        "state_dir": str(state),
+        "delivery_timeout": 0.1,
+        "exit_timeout": 0.1,
+        "transport": {
+            "type": "composite",
+            "transports": {
+                "file": {"type": FILE_LOG, "path": str(log)},
+                "down": {"type": "http", "url": f"http://127.0.0.1:{port}", "retry": {"total": 0}},
+            },
+        },
+    }
+    emit_acknowledged(config, acks, 1)
+
+    def crashing_writer() -> None:
+        transport = get_default_factory().create(config)
+        real = Delivery.emit
+
+        def emit_then_die(self: Delivery, event: Any) -> None:
+            real(self, event)
+            if self.target == "down":
+                _die()
+
+        Delivery.emit = emit_then_die  # type: ignore[method-assign]
+        transport.emit(event())
+
+    pid = fork(crashing_writer)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFSIGNALED(status)
+    assert pending_reservation(state)
+    emit_acknowledged(config, acks, 1)  # reconciles: the half-recorded event is completed everywhere
+    report = audit(log, acks, key_dir)
+    (stream,) = report.streams.values()
+    assert (stream.count, stream.last_sequence) == (3, 3)
+    spooled = [json.loads(path.read_text()) for path in sorted((state / "spool" / "down").glob("0*.json"))]
+    sequences = [entry["run"]["facets"]["provlineage_signature"]["sequence"] for entry in spooled]
+    assert set(sequences) == {1, 2, 3} and len(sequences) <= 4  # at least once: a second copy of 2 at most
+
+
 # --- kill -9 at random points, many rounds ------------------------------------------------------------------
 def test_random_kills_of_concurrent_writers_small_and_large_events(tmp_path: Path, key_dir: Path) -> None:
     """Writers (one or two at once) killed at random moments; every fourth round writes 8 MB events."""

@@ -12,22 +12,26 @@ from typing import Any
 
 from provlineage import facets as pf
 from provlineage.lineage.graph import DatasetKey, DatasetUse, EventRef, Lineage, ModelVersion, Run
+from provlineage.lineage.summaries import environment_summary, git_summary
 
-#: Distributions worth naming in an answer: they decide what a model computes.
-KEY_PACKAGES = (
-    "catboost",
-    "jax",
-    "keras",
-    "lightgbm",
-    "numpy",
-    "pandas",
-    "scikit-learn",
-    "scipy",
-    "tensorflow",
-    "torch",
-    "transformers",
-    "xgboost",
-)
+__all__ = [  # environment_summary and git_summary are re-exported: the Neo4j export imports them from here
+    "NO_DIGEST",
+    "Caveat",
+    "DatasetRef",
+    "ModelView",
+    "RunView",
+    "dataset_ref",
+    "environment_summary",
+    "git_summary",
+    "metric_datasets",
+    "model_label",
+    "model_view",
+    "role_of",
+    "run_caveats",
+    "run_view",
+    "strip_meta",
+]
+
 _FACET_META = ("_producer", "_schemaURL", "_deleted")
 NO_DIGEST = (
     "no artifact digest was recorded (the file could not be read when it was logged): "
@@ -157,45 +161,6 @@ def model_label(lineage: Lineage, use: DatasetUse) -> str | None:
         return None
     name, version = use.model.get("name"), use.model.get("version")
     return f"{name}@{version}" if version else str(name)
-
-
-def environment_summary(facet: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Interpreter, OS, host, container and the digest of all installed packages, plus the ML packages by name."""
-    if facet is None:
-        return None
-    python = facet.get("python") if isinstance(facet.get("python"), dict) else {}
-    system = facet.get("os") if isinstance(facet.get("os"), dict) else {}
-    distributions = facet.get("distributions") if isinstance(facet.get("distributions"), dict) else {}
-    summary: dict[str, Any] = {
-        "python": python.get("version"),
-        "implementation": python.get("implementation"),
-        "os": " ".join(str(system[k]) for k in ("name", "release") if system.get(k)) or None,
-        "architecture": facet.get("architecture"),
-        "hostname": facet.get("hostname"),
-        "containerImage": facet.get("containerImage"),
-        "distributionsDigest": facet.get("distributionsDigest"),
-        "distributionCount": len(distributions) if distributions else facet.get("distributionCount"),
-        "keyPackages": {name: distributions[name] for name in KEY_PACKAGES if name in distributions} or None,
-        "gpus": len(facet["gpus"]) if isinstance(facet.get("gpus"), list) else None,
-    }
-    return {key: value for key, value in summary.items() if value is not None}
-
-
-def git_summary(run: Run) -> dict[str, Any] | None:
-    """The code version: the environment facet's git block, else OpenLineage's ``sourceCodeLocation`` job facet."""
-    environment = run.facet(pf.ENVIRONMENT) or {}
-    git = environment.get("git")
-    if isinstance(git, dict) and git.get("commit"):
-        return {key: git[key] for key in ("commit", "branch", "dirty", "remoteUrl", "describe") if key in git}
-    location = run.job_facets.get("sourceCodeLocation")
-    if isinstance(location, dict) and location.get("version"):
-        summary = {
-            "commit": location["version"],
-            "remoteUrl": location.get("repoUrl") or location.get("url"),
-            "branch": location.get("branch"),
-        }
-        return {key: value for key, value in summary.items() if value is not None}
-    return None
 
 
 def run_caveats(lineage: Lineage, run: Run) -> list[Caveat]:

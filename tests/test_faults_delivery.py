@@ -255,3 +255,14 @@ def test_unreadable_spool_entries_are_set_aside(tmp_path: Path, key_dir: Path, f
         assert verify_exit(key_dir, tmp_path / "events.jsonl")[0] == 0
     finally:
         server.stop()
+
+
+def test_a_process_tries_its_spool_once_more_at_exit(tmp_path: Path, key_dir: Path, fault_server: FaultServer) -> None:
+    """An event refused with a 503 during the job is sent by the exit drain when the back-off has passed."""
+    config = signing(tmp_path, key_dir, fault_server)
+    config["transport"]["transports"]["server"] = {"type": "http", "url": fault_server.url, "retry": {"total": 0}}
+    fault_server.fail_next(1, status=503)
+    finish(children(config, 1, 1, "exit"))
+    assert [event["job"]["name"] for event in fault_server.events] == ["exitp0-0"]
+    assert fault_server.requests == 2  # the refused try during the job, the one at exit
+    assert_all_delivered(tmp_path, key_dir, fault_server, {"exitp0-0"})

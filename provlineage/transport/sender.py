@@ -173,7 +173,12 @@ def _send_from_memory(outcome: Outcome, delivery: Delivery, deadline: float) -> 
 
 
 def _drain_at_exit() -> None:
-    """At process exit, give senders still at work up to their ``exit_timeout`` (shared) to finish."""
+    """At process exit, one more round for spools whose back-off has passed, and senders still at work get up to
+    their ``exit_timeout`` (shared) to finish."""
+    for sender in list(_SENDERS):
+        spool = sender.delivery.spool
+        if not sender.given_up and not sender.outstanding() and spool.count() and spool.due():
+            sender.kick()
     busy = [sender for sender in list(_SENDERS) if sender.outstanding() and not sender.given_up]
     if not busy:
         return

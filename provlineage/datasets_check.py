@@ -8,7 +8,7 @@ so the answer lists the files added, missing and changed.  The per-file digest c
 the bytes rather than trusting a cache that whoever can write it could have filled.
 
 Statuses: ``match``; ``changed``; ``missing`` (the dataset is gone); ``unreadable`` (it exists but cannot be read,
-or a remote store refused).
+or a remote store refused); ``no-digest`` (a model recorded without any digest: nothing to compare).
 """
 
 from __future__ import annotations
@@ -147,14 +147,47 @@ def check_dataset(recorded: RecordedDataset, options: HashOptions | None = None)
 
 
 def check_datasets(report: Report, options: HashOptions | None = None) -> list[DatasetCheck]:
-    """Re-hash every dataset the verified events of ``report`` (made with ``keep_events=True``) record."""
+    """Re-hash every dataset the verified events of ``report`` (made with ``keep_events=True``) record.
+
+    A model whose latest record has no digest at all (its file could not be read when it was logged) cannot be
+    compared: it is listed as ``no-digest`` rather than left out.
+    """
     events = [(record.source, record.line, event) for record, event in report.verified_events()]
-    return [check_dataset(recorded, options) for recorded in recorded_datasets(events)]
+    return [check_dataset(recorded, options) for recorded in recorded_datasets(events)] + models_without_digest(events)
+
+
+def models_without_digest(events: Iterable[tuple[str, int, dict[str, Any]]]) -> list[DatasetCheck]:
+    """Models whose latest record carries ``provlineage_model`` without a digest, and no dataset hash."""
+    latest: dict[tuple[str, str], DatasetCheck | None] = {}
+    for source, line, event in events:
+        for side in ("inputs", "outputs"):
+            for dataset in event.get(side) or []:
+                facets = dataset.get("facets") if isinstance(dataset, dict) else None
+                if not isinstance(facets, dict) or not isinstance(dataset.get("name"), str):
+                    continue
+                key = (str(dataset.get("namespace")), dataset["name"])
+                model, hashed = facets.get(pf.MODEL), facets.get(pf.DATASET_HASH)
+                if isinstance(hashed, dict) or (isinstance(model, dict) and model.get("digest")):
+                    latest[key] = None
+                elif isinstance(model, dict):
+                    label = (
+                        f"{model.get('name')}@{model['version']}" if model.get("version") else f"{model.get('name')}"
+                    )
+                    latest[key] = DatasetCheck(
+                        *key,
+                        "no-digest",
+                        "",
+                        detail=f"model {label}: no artifact digest was recorded (the file could not be read when it "
+                        "was logged); nothing to compare",
+                        recorded_at=f"{source}:{line}",
+                    )
+    return [check for check in latest.values() if check is not None]
 
 
 def summary_line(checks: list[DatasetCheck]) -> str:
     counts: dict[str, int] = {}
     for check in checks:
         counts[check.status] = counts.get(check.status, 0) + 1
-    detail = ", ".join(f"{counts.get(status, 0)} {status}" for status in ("match", "changed", "missing", "unreadable"))
+    statuses = ("match", "changed", "missing", "unreadable") + (("no-digest",) if "no-digest" in counts else ())
+    detail = ", ".join(f"{counts.get(status, 0)} {status}" for status in statuses)
     return f"{'datasets':11} {len(checks)} re-hashed: {detail}"

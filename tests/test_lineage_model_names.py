@@ -178,3 +178,16 @@ def test_model_question_shows_the_missing_digest_as_a_caveat(
     assert status == 0
     assert "MODEL ghost@2" in out and "artifact digest (not recorded)" in out
     assert "CAVEAT no-artifact-digest: no artifact digest was recorded" in out
+
+
+def test_verify_datasets_lists_the_model_without_an_artifact_digest(
+    record: Record, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, _ = cli(capsys, "verify", str(record.log), "--public-key", str(record.public_key), "--datasets")
+    assert status == 1
+    missing = record.model.parent / "never_written.pkl"
+    assert (
+        f"DATASET     file:{missing}  no-digest  (model ghost@2: no artifact digest was recorded (the file could not "
+        "be read when it was logged); nothing to compare)"
+    ) in out.splitlines()
+    assert "datasets    3 re-hashed: 2 match, 0 changed, 0 missing, 0 unreadable, 1 no-digest" in out

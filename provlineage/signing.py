@@ -36,9 +36,8 @@ from provlineage._internal.commitments import (
     SALT_BYTES,
     SALTS,
     WITHHELD,
+    WITHHOLDABLE_ROOTS,
     marker_digest,
-    parse_pointer,
-    withholdable_leaves,
 )
 from provlineage._internal.constants import PRODUCER, schema_url
 from provlineage.errors import SigningError
@@ -180,37 +179,66 @@ def sign_event_line(
 def _commit_withholdable(event: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any], dict[str, str]]:
     """``(salts, signed view, marker digest -> value text)``: what ``committed_view(event, new_salts(event))`` gives.
 
-    One pass (no pointer is parsed back, each value is serialized once, one ``urandom`` call); the signed view is a
-    copy only along the paths to withholdable values.  ``tests/test_transport_signing.py`` checks it against
-    :mod:`provlineage._internal.commitments`, which verifiers use.
+    One walk of each withholdable subtree, building its committed copy as it goes (pointers grow as the walk
+    descends; each value is serialized once; randomness is read once per event).  The rest of the view is shared,
+    with copies only along the paths to the subtrees.  ``tests/test_transport_signing.py`` checks the result
+    against :mod:`provlineage._internal.commitments`, which verifiers use.
     """
-    leaves = list(withholdable_leaves(event))
-    if not leaves:
+    found: list[tuple[tuple[str, ...], Any]] = []
+    for root in WITHHOLDABLE_ROOTS:
+        value: Any = event
+        for key in root:
+            value = value.get(key) if isinstance(value, dict) else None
+        if value is not None:
+            found.append((root, value))
+    if not found:
         return {}, event, {}
-    randomness = os.urandom(SALT_BYTES * len(leaves))
-    salts: dict[str, str] = {}
-    value_texts: dict[str, str] = {}
+    walk = _CommitWalk()
     view = dict(event)
     copied = {id(view)}
-    for index, (pointer, value) in enumerate(leaves):
-        raw = randomness[index * SALT_BYTES : (index + 1) * SALT_BYTES]
-        text = _value_text(value)
-        digest = marker_digest(pointer, raw, text.encode("utf-8"))
-        salts[pointer] = base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
-        value_texts[digest] = text
-        tokens = _tokens(pointer)
-        assert tokens is not None  # made by pointer_of
+    for root, value in found:
+        committed = walk.commit(value, "/" + "/".join(_escape_token(token) for token in root))
         node: Any = view
-        for token in tokens[:-1]:
-            key: Any = int(token) if isinstance(node, list) else token
+        for key in root[:-1]:
             child = node[key]
             if id(child) not in copied:
-                child = dict(child) if isinstance(child, dict) else list(child)
+                child = dict(child)
                 copied.add(id(child))
                 node[key] = child
             node = child
-        node[int(tokens[-1]) if isinstance(node, list) else tokens[-1]] = {WITHHELD: digest}
-    return salts, view, value_texts
+        node[root[-1]] = committed
+    return walk.salts, view, walk.texts
+
+
+def _escape_token(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+class _CommitWalk:
+    """Replaces each leaf of a withholdable subtree by its salted marker, recording salts and value texts."""
+
+    def __init__(self) -> None:
+        self.salts: dict[str, str] = {}
+        self.texts: dict[str, str] = {}
+        self._random = b""
+
+    def commit(self, value: Any, pointer: str) -> Any:
+        if isinstance(value, dict):
+            if len(value) == 1 and isinstance(value.get(WITHHELD), str):
+                return value  # already a marker
+            return {key: self.commit(item, pointer + "/" + _escape_token(key)) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self.commit(item, f"{pointer}/{index}") for index, item in enumerate(value)]
+        if value is None:
+            return None
+        if len(self._random) < SALT_BYTES:
+            self._random = os.urandom(SALT_BYTES * 16)
+        raw, self._random = self._random[:SALT_BYTES], self._random[SALT_BYTES:]
+        text = _value_text(value)
+        digest = marker_digest(pointer, raw, text.encode("utf-8"))
+        self.salts[pointer] = base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+        self.texts[digest] = text
+        return {WITHHELD: digest}
 
 
 def _reject(value: Any) -> Any:
@@ -279,14 +307,6 @@ def _values_for_markers(text: str, value_texts: dict[str, str]) -> str:
 
 
 _MARKER_TEXT = re.compile("\\{" + re.escape(json.dumps(WITHHELD)) + ':"(sha256:[0-9a-f]{64})"\\}')
-
-
-@functools.lru_cache(maxsize=1024)
-def _tokens(pointer: str) -> tuple[str, ...] | None:
-    try:
-        return tuple(parse_pointer(pointer))
-    except ValueError:
-        return None
 
 
 def sign_event(

@@ -374,3 +374,27 @@ def test_fast_emit_path_writes_what_the_careful_route_signs(
     assert line == canonical_bytes(loads(line)).decode("utf-8") == signed.json_text
     assert "provlineage:withheld" not in line
     assert_log_verifies(log, key_dir, 1)
+
+
+def test_one_pass_commitments_match_what_verifiers_recompute() -> None:
+    """Every withholdable root, nested lists and dicts, keys needing pointer escapes, nulls, markers already there."""
+    from provlineage._internal import commitments
+    from provlineage.signing import _commit_withholdable
+
+    marker = {"provlineage:withheld": "sha256:" + "0" * 64}
+    view = {
+        "run": {
+            "facets": {
+                "provlineage_hyperparameters": {
+                    "parameters": {"a/b~c": [1, {"x": None, "y": "z"}, [True]], "m": marker, "e": {}, "f": 0.5}
+                },
+                "errorMessage": {"message": "boom", "stackTrace": "Traceback ..."},
+            }
+        },
+        "job": {"facets": {"sourceCodeLocation": {"url": "https://git.example/x", "repoUrl": "git@example:x"}}},
+    }
+    salts, committed, texts = _commit_withholdable(view)
+    assert set(salts) == {pointer for pointer, _ in commitments.withholdable_leaves(view)}
+    assert committed == commitments.committed_view(view, salts)
+    assert len(texts) == len(salts) == 8
+    assert view["run"]["facets"]["errorMessage"]["message"] == "boom"  # the event itself is left as it was

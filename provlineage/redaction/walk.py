@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from provlineage.redaction.keys import secret_matcher
+from provlineage.redaction.keys import key_check
 from provlineage.redaction.patterns import SECRET_FLAG
 from provlineage.redaction.text import REDACTED, redact_text
 
@@ -22,47 +22,57 @@ def redact(
     (metrics such as ``token_accuracy``).  Raises :class:`provlineage.errors.ConfigError` on a bad pattern.
     """
     found: list[str] = []
-    matcher = secret_matcher(secret_pattern)
-    return _Walk(matcher.search, numbers_by_key, found).walk(value, path), found
+    return _Walk(key_check(secret_pattern), numbers_by_key, found).walk(value, path), found
 
 
 class _Walk:
-    def __init__(self, is_secret_key: Callable[[str], Any], numbers_by_key: bool, found: list[str]) -> None:
+    def __init__(self, is_secret_key: Callable[[str], bool], numbers_by_key: bool, found: list[str]) -> None:
         self.is_secret_key = is_secret_key
         self.numbers_by_key = numbers_by_key
         self.found = found
 
-    def _key_hides(self, key: Any, item: Any) -> bool:
-        if item is None or item == REDACTED or not self.is_secret_key(str(key)):
-            return False
-        return self.numbers_by_key or not isinstance(item, (int, float))
-
     def walk(self, value: Any, path: str) -> Any:
-        if isinstance(value, str):
+        kind = type(value)
+        if kind is int or kind is float or kind is bool or value is None:  # the common case, checked first
+            return value
+        if kind is str or isinstance(value, str):
             cleaned, changed = redact_text(value)
             if changed:
                 self.found.append(path or "$")
             return cleaned
-        if isinstance(value, Mapping):
-            result = {}
-            for key, item in value.items():
-                dotted = f"{path}.{key}" if path else str(key)
-                if self._key_hides(key, item):
-                    result[key] = REDACTED
-                    self.found.append(dotted)
-                else:
-                    result[key] = self.walk(item, dotted)
-            return result
+        if kind is dict or isinstance(value, Mapping):
+            return self._mapping(value, path)
         if isinstance(value, (list, tuple)):
-            items = []
-            secret_next = False
-            for index, item in enumerate(value):
-                dotted = f"{path}[{index}]"
-                if secret_next and isinstance(item, (str, int, float)) and not isinstance(item, bool):
-                    items.append(REDACTED)
-                    self.found.append(dotted)
-                else:
-                    items.append(self.walk(item, dotted))
-                secret_next = isinstance(item, str) and SECRET_FLAG.match(item) is not None
-            return items
+            return self._sequence(value, path)
         return value
+
+    def _mapping(self, value: Mapping[Any, Any], path: str) -> dict[Any, Any]:
+        result = {}
+        is_secret_key, numbers_by_key, walk = self.is_secret_key, self.numbers_by_key, self.walk
+        for key, item in value.items():
+            dotted = f"{path}.{key}" if path else str(key)
+            if (
+                item is not None
+                and is_secret_key(key if type(key) is str else str(key))
+                and (numbers_by_key or type(item) not in (int, float))
+                and item != REDACTED
+            ):
+                result[key] = REDACTED
+                self.found.append(dotted)
+            else:
+                result[key] = walk(item, dotted)
+        return result
+
+    def _sequence(self, value: list[Any] | tuple[Any, ...], path: str) -> list[Any]:
+        """Items; the one after a flag such as ``--password`` is replaced whole."""
+        items = []
+        secret_next = False
+        for index, item in enumerate(value):
+            dotted = f"{path}[{index}]"
+            if secret_next and isinstance(item, (str, int, float)) and not isinstance(item, bool):
+                items.append(REDACTED)
+                self.found.append(dotted)
+            else:
+                items.append(self.walk(item, dotted))
+            secret_next = isinstance(item, str) and SECRET_FLAG.match(item) is not None
+        return items

@@ -6,7 +6,7 @@ temporary directory, so ``~/provlineage``, ``~/airflow`` and the state and cache
 is installed into the environment running the tests.
 
 Cost, measured on the 2-core build machine: the Quick start (fresh venv, ``pip install .``, the commands, then the
-wheel route) takes 60 s on a busy machine and always runs.  The Airflow section installs Airflow into a fresh venv
+wheel route) takes 60 to 90 s on a busy machine (20 s of it CPU, the rest pip downloading) and always runs.  The Airflow section installs Airflow into a fresh venv
 (70 to 100 s on its own), migrates Airflow's database and runs the two example DAGs: 4.7 min on a busy machine.  It
 runs under ``CI=true`` or with ``PROVLINEAGE_README_AIRFLOW=1`` and is skipped (with that reason) otherwise.
 """
@@ -60,6 +60,8 @@ def fresh_checkout(tmp_path: Path) -> tuple[Path, dict[str, str]]:
         if not key.startswith(("OPENLINEAGE", "AIRFLOW", "PROVLINEAGE", "PYTHON", "VIRTUAL_ENV", "PYTEST", "XDG_"))
     }
     env.update(HOME=str(home), TMPDIR=str(tmp), PATH=os.pathsep.join(path))
+    # pip's cache stays the user's own, so a repeated run reuses the wheels it downloaded (when the index allows it)
+    env.setdefault("PIP_CACHE_DIR", str(Path.home() / ".cache" / "pip"))
     return checkout, env
 
 

@@ -40,7 +40,9 @@ def model_commit(version: ModelVersion) -> str:
 
 @dataclass
 class GraphRows:
-    """Everything one import writes, grouped by the Cypher statement that writes it."""
+    """Everything one import writes from the event log, grouped by the Cypher statement that writes it.
+
+    Inference records come from the inference logs instead (:mod:`provlineage.export.neo4j_inferences`)."""
 
     jobs: list[Row] = field(default_factory=list)
     runs: list[Row] = field(default_factory=list)
@@ -53,7 +55,6 @@ class GraphRows:
     used_in: list[Row] = field(default_factory=list)
     evaluated_on: list[Row] = field(default_factory=list)
     metrics: list[Row] = field(default_factory=list)
-    inferences: list[Row] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         return {name: len(rows) for name, rows in self.__dict__.items()}

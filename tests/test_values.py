@@ -149,3 +149,25 @@ def test_exact_text_keeps_strings_for_values_that_are_digested() -> None:
     assert to_json_safe({"id": "bad-\ud800"}, exact_text=True, conversions=conversions) == {"id": "bad-\ud800"}
     assert to_json_safe({"id": "bad-\ud800"}, conversions=conversions) == {"id": "bad-\ufffd"}
     assert conversions == {"id": "str (not valid UTF-8)"}
+
+
+def test_an_event_from_any_producer_with_values_json_cannot_carry_is_signed_not_dropped(
+    signed: SignedLog, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What another integration emits (an Airflow task's inlet named by os.fsdecode) goes through the same rule."""
+    from openlineage.client.event_v2 import InputDataset, Job, Run, RunEvent, RunState
+    from openlineage.client.uuid import generate_new_uuid
+
+    event = RunEvent(
+        eventType=RunState.COMPLETE,
+        eventTime="2026-11-30T08:00:00+00:00",
+        run=Run(runId=str(generate_new_uuid()), facets={}),
+        job=Job(namespace="airflow", name="dag.task"),
+        producer="https://example.com/producer",
+        inputs=[InputDataset("file", "/data/caf\udce9.csv")],
+        outputs=[],
+    )
+    signed.client.emit(event)
+    (recorded,) = signed.events()
+    assert recorded["inputs"][0]["name"] == "/data/caf%E9.csv"
+    assert "inputs[0].name (str (not valid UTF-8))" in caplog.text

@@ -17,8 +17,8 @@ from provlineage.lineage.views import model_view, run_view
 
 
 def find_datasets(lineage: Lineage, query: str) -> list[DatasetKey]:
-    """Datasets named ``query`` (in any namespace), or identified by it as a path or URI."""
-    matches = [key for key in lineage.datasets if key[1] == query or f"{key[0]}/{key[1]}" == query]
+    """Datasets named ``query`` (in any namespace, or as ``namespace:name`` the output shows), or by path or URI."""
+    matches = [key for key in lineage.datasets if query in (key[1], f"{key[0]}/{key[1]}", f"{key[0]}:{key[1]}")]
     path_key = as_dataset_key(query)
     if path_key is not None and path_key in lineage.datasets and path_key not in matches:
         matches.append(path_key)

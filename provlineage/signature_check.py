@@ -337,7 +337,36 @@ def inspect_signed_line(line: str, keyring: Keyring, *, commit: CommitLine | Non
     split = _split_signature_member(line, in_run_facets=True)
     if split is None:
         return None
-    facet, view_text = split
+    return _pending_of_line(line, *split, keyring, commit)
+
+
+def inspect_located_line(
+    line: str, facet_text: str, keyring: Keyring, *, commit: CommitLine | None = None
+) -> PendingCheck | None:
+    """:func:`inspect_signed_line` for a line a JSON parser has read, finding ``facet_text`` at ``run.facets``.
+
+    The parser proves where the member is, which replaces the bracket count of :func:`_in_run_facets`: in a line
+    without escapes ``"provlineage_signature":`` can only be an object key, so when it occurs once, it is that one.
+    """
+    if "\\" in line or line.count(_SIGNATURE_MEMBER) != 1:
+        return None
+    start = line.index(_SIGNATURE_MEMBER)
+    end = start + len(_SIGNATURE_MEMBER) + len(facet_text)
+    if line[start + len(_SIGNATURE_MEMBER) : end] != facet_text:
+        return None
+    try:
+        facet = _DECODER.decode(facet_text)
+    except (ValueError, RecursionError):
+        return None
+    rest = _split_member(line, start, end - start)
+    if rest is None:
+        return None
+    return _pending_of_line(line, facet, rest.rstrip(), keyring, commit)
+
+
+def _pending_of_line(
+    line: str, facet: Any, view_text: str, keyring: Keyring, commit: CommitLine | None
+) -> PendingCheck | None:
     withheld: list[str] = []
     if (isinstance(facet, dict) and SALTS in facet) or _WITHHELD_KEY in view_text:
         # salted values: the signed view differs from the stored one

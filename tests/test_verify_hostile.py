@@ -309,3 +309,21 @@ def test_the_quick_shape_check_agrees_with_the_full_one(changes: list[tuple[tupl
             with contextlib.suppress(IndexError, TypeError):
                 target[place[-1]] = copy.deepcopy(value)
     assert line_problem(json.dumps(item)) == event_problem(item)
+
+
+def test_signature_member_moved_out_of_run_facets_behind_an_escaped_key(
+    tmp_path: Path, key_dir: Path, keyring: Keyring
+) -> None:
+    """The genuine member moved into job.facets, an escaped copy in run.facets: the job gains an unsigned facet."""
+    line = signed_lines(key_dir, [event()])[0]
+    signed = json.loads(line)
+    facet_text = json.dumps(signed["run"]["facets"]["provlineage_signature"], separators=(",", ":"), sort_keys=True)
+    member = f'"provlineage_signature":{facet_text}'
+    assert member in line
+    moved = line.replace("," + member, "", 1).replace(member + ",", "", 1)
+    moved = moved.replace('"job":{', '"job":{"facets":{' + member + "},", 1)
+    moved = moved.replace('"run":{"facets":{', '"run":{"facets":{"provlineage\\u005fsignature":' + facet_text + ",", 1)
+    parsed = json.loads(moved)
+    assert parsed["job"]["facets"]["provlineage_signature"] == parsed["run"]["facets"]["provlineage_signature"]
+    found = verify_files([write(tmp_path / "log.jsonl", [moved])], keyring).records[0]
+    assert not found.status.verified, found

@@ -11,10 +11,10 @@ from provlineage._internal.canonical import loads
 from provlineage.errors import ProvlineageError
 from provlineage.keys import Keyring
 from provlineage.legacy import check_legacy, is_legacy_envelope
-from provlineage.signature_check import EventCheck, PendingCheck, Status, inspect_event, inspect_signed_line
+from provlineage.signature_check import EventCheck, PendingCheck, Status, inspect_event, inspect_located_line
 from provlineage.verification.results import RecordResult
 from provlineage.verification.salted import committed_line_view
-from provlineage.verification.shape import event_problem, line_problem
+from provlineage.verification.shape import event_problem, read_line
 from provlineage.verification.torn import is_json_object_prefix
 
 
@@ -58,8 +58,11 @@ def inspect_line(source: str, number: int, line: str, keyring: Keyring, keep_eve
     """Check everything but authenticity; a line provlineage wrote is parsed only by the C parser for its shape."""
     try:
         if not keep_event:
-            quick = inspect_signed_line(line, keyring, commit=committed_line_view)
-            if quick is not None and line_problem(line) is None:
+            problem, facet_text = read_line(line)
+            quick = None
+            if problem is None and facet_text is not None:
+                quick = inspect_located_line(line, facet_text, keyring, commit=committed_line_view)
+            if quick is not None:
                 record = _result(source, number, quick.check, None, False)
                 return Inspected(
                     record, quick, lambda: _inspect_line_guarded(source, number, line, keyring, keep_event)

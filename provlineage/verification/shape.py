@@ -98,6 +98,7 @@ class _Nominal(msgspec.Struct):
 
 class _RunFacets(msgspec.Struct):
     nominalTime: _Nominal | None = None
+    provlineage_signature: msgspec.Raw = None  # type: ignore[assignment]  # absent: None; else its exact text
 
 
 class _Run(msgspec.Struct):
@@ -119,25 +120,33 @@ class _Event(msgspec.Struct):
 _DECODER = msgspec.json.Decoder(_Event)
 
 
-def line_problem(line: str) -> str | None:
-    """:func:`event_problem` of a stored line, for lines whose signed part is proven canonical (the quick path).
+def read_line(line: str) -> tuple[str | None, str | None]:
+    """``(problem, signature facet text)`` of a stored line: :func:`event_problem` and where the facet is.
 
     msgspec checks the types and decodes only the members the check reads, skipping the rest without building it
-    (several times faster than parsing the line).  Anything it rejects is parsed and checked by
-    :func:`event_problem`, so the verdict and its words are the same.  ``""`` when the line is not JSON at all.
+    (several times faster than parsing the line), and hands back the exact text of ``run.facets``'s signature facet.
+    Anything it rejects is parsed and checked by :func:`event_problem`, so the verdict and its words are the same.
+    The problem is ``""`` when the line is not JSON at all.
     """
     try:
         event = _DECODER.decode(line)
     except (msgspec.DecodeError, RecursionError, UnicodeError):
-        return _parsed_problem(line)
-    nominal = event.run.facets.nominalTime if event.run.facets is not None else None
+        return _parsed_problem(line), None
+    facets = event.run.facets
+    nominal = facets.nominalTime if facets is not None else None
     if (
         is_instant(event.eventTime)
         and _UUID.fullmatch(event.run.runId)
         and (nominal is None or (_nominal_ok(nominal.nominalStartTime) and _nominal_ok(nominal.nominalEndTime)))
     ):
-        return None
-    return _parsed_problem(line)
+        facet = facets.provlineage_signature if facets is not None else None
+        return None, None if facet is None else bytes(facet).decode("utf-8")
+    return _parsed_problem(line), None
+
+
+def line_problem(line: str) -> str | None:
+    """:func:`event_problem` of a stored line (see :func:`read_line`)."""
+    return read_line(line)[0]
 
 
 def _nominal_ok(value: str | None) -> bool:

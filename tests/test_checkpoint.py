@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,9 +14,11 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
+from openlineage.client.serde import Serde
 from openlineage.client.transport import get_default_factory
 from openlineage.client.uuid import generate_new_uuid
 
+from provlineage._internal.canonical import prepare
 from provlineage.checkpoint import (
     apply_checkpoint,
     build_checkpoint,
@@ -30,6 +31,7 @@ from provlineage.cli import cli
 from provlineage.errors import ProvlineageError
 from provlineage.keys import Keyring, write_key_pair
 from provlineage.signer import KeySigner
+from provlineage.signing import ChainLink, sign_event_line
 from provlineage.verification import Report, verify_files
 
 
@@ -173,16 +175,19 @@ def test_log_grown_after_the_checkpoint_still_verifies(
 
 
 def test_rewritten_history_disagrees_with_the_checkpoint(tmp_path: Path, key_dir: Path, auditor_dir: Path) -> None:
-    """Someone with the key and the chain state re-signs a different event 6: the chain is valid, the head differs."""
-    log, state = tmp_path / "events.jsonl", tmp_path / "state"
-    emit(log, key_dir, state, range(5))
-    shutil.copytree(state, tmp_path / "state-at-5")
-    emit(log, key_dir, state, range(5, 6))
+    """Someone with the event key re-signs a different event 6 after 5: the chain is valid, the head differs."""
+    log = tmp_path / "events.jsonl"
+    emit(log, key_dir, tmp_path / "state", range(6))
     checkpoint = checkpoint_of(log, key_dir, tmp_path / "checkpoint.json", auditor_dir)
-    rewrite(log, lambda lines: lines[:5])
-    shutil.rmtree(state)
-    shutil.copytree(tmp_path / "state-at-5", state)
-    emit(log, key_dir, state, range(50, 51))
+    lines = log.read_text().splitlines()
+    fifth = json.loads(lines[4])["run"]["facets"]["provlineage_signature"]
+    forged = Serde.to_dict(run_event(50))
+    signed = sign_event_line(
+        prepare(forged),
+        KeySigner.from_file(key_dir / "private_key.pem"),
+        chain=ChainLink(fifth["stream"], 6, fifth["digest"]),
+    )
+    log.write_text("\n".join([*lines[:5], signed.text]) + "\n")
     assert verify(log, key_dir).ok
     report = apply_checkpoint(
         verify(log, key_dir), load_checkpoint(checkpoint, auditor_keyring(auditor_dir)), logs=[log]

@@ -147,6 +147,11 @@ def test_quarantine_cli_lists_and_shows(gateway, tmp_path: Path, parties: dict[s
     assert json.loads(json.loads(shown.output)["body"])["run"]["runId"]
     missing = runner.invoke(cli, ["gateway", "--config", str(config), "quarantine", "show", "999"])
     assert missing.exit_code != 0
+    kept = runner.invoke(cli, ["gateway", "--config", str(config), "quarantine", "purge", "--older-than", "1"])
+    assert kept.output == "deleted 0 quarantine entries older than 1 days\n"
+    purged = runner.invoke(cli, ["gateway", "--config", str(config), "quarantine", "purge", "--older-than", "0"])
+    assert purged.output == "deleted 1 quarantine entries older than 0 days\n"
+    assert gateway.store.quarantined() == []
 
 
 def test_unauthenticated_flood_cannot_fill_the_quarantine(tmp_path: Path, parties: dict[str, Party]) -> None:

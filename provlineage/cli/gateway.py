@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import json
 import sys
+import time
 from typing import Any
 
 import click
@@ -137,6 +138,26 @@ def quarantine_show(ctx: click.Context, entry_id: int) -> None:
     if entry is None:
         raise ConfigError(f"no quarantine entry {entry_id}", "list them with `provlineage gateway quarantine list`")
     click.echo(json.dumps(_entry_json(entry, body=True), indent=2, ensure_ascii=False))
+
+
+@quarantine.command("purge")
+@click.option(
+    "--older-than",
+    "days",
+    type=click.FloatRange(min=0),
+    required=True,
+    metavar="DAYS",
+    help="Delete entries received more than DAYS days ago.",
+)
+@click.pass_context
+def quarantine_purge(ctx: click.Context, days: float) -> None:
+    """Retention: the quarantine keeps every refusal until purged."""
+    store = _store(ctx)
+    try:
+        gone = store.purge_quarantine(time.time() - days * 86400)
+    finally:
+        store.close()
+    click.echo(f"deleted {gone} quarantine entries older than {days:g} days")
 
 
 @gateway.command("gaps")

@@ -244,6 +244,12 @@ class Store:
         found = self._entries(f"SELECT {_ENTRY} FROM gw_quarantine WHERE id = ?", (entry_id,))
         return found[0] if found else None
 
+    def purge_quarantine(self, before: float) -> int:
+        """Delete quarantine entries received before ``before`` (a Unix time); how many went."""
+        with self._transaction(write=True) as cursor:
+            cursor.execute(self._q("DELETE FROM gw_quarantine WHERE received_at < ?"), (before,))
+            return int(cursor.rowcount)
+
     def _entries(self, sql: str, params: tuple[Any, ...]) -> list[QuarantineEntry]:
         with self._transaction(write=False) as cursor:
             cursor.execute(self._q(sql), params)

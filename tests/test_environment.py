@@ -493,3 +493,14 @@ def test_track_names_the_decorated_functions_module_and_carries_the_list_on_star
         assert start["distributions"] and "distributions" not in complete
         assert complete["distributionsDigest"] == start["distributionsDigest"]
         assert complete["distributionCount"] == len(start["distributions"])
+
+
+def test_collecting_the_environment_does_not_load_the_secret_scanner_for_plain_values(tmp_path: Path) -> None:
+    """An Airflow worker collects the environment in every task process; detect-secrets costs tens of ms to load."""
+    code = (
+        "import sys; from provlineage.environment import collect_environment; collect_environment();"
+        "print(sorted(name for name in sys.modules if name.startswith('detect_secrets'))[:1])"
+    )
+    env = {**os.environ, "OMP_NUM_THREADS": "4", "LANG": "C.UTF-8", "PROVLINEAGE_CACHE_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert done.stdout.strip() == "[]"

@@ -24,7 +24,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from provlineage.environment.urls import strip_url_credentials
-from provlineage.redaction import redact_text
 
 log = logging.getLogger("provlineage.environment")
 
@@ -106,8 +105,25 @@ def environment_variables(allowlist: tuple[str, ...]) -> dict[str, str]:
         value = os.environ.get(name)
         if value is not None:
             stripped = strip_url_credentials(value) if ("://" in value or "@" in value) else value
-            recorded[name] = redact_text(stripped)[0]  # tokens and keys in any other shape: ***
+            recorded[name] = _redacted(stripped)  # tokens and keys in any other shape: ***
     return recorded
+
+
+#: Too short and plain to hold a secret the redaction detects (``0,1``, ``4``, ``C.UTF-8``, ``UTC``, ``:4096:8``).
+_PLAIN = re.compile(r"[A-Za-z0-9_.,:/+-]{0,15}")
+
+
+def _redacted(value: str) -> str:
+    """``value`` through provlineage's value redaction, which is loaded only for a value that could need it.
+
+    Loading it brings in detect-secrets (tens of ms of CPU), which every short-lived task process would
+    otherwise pay for the usual allow-listed values such as ``OMP_NUM_THREADS=4``.
+    """
+    if _PLAIN.fullmatch(value):
+        return value
+    from provlineage.redaction import redact_text
+
+    return redact_text(value)[0]
 
 
 def container_image() -> str | None:

@@ -182,12 +182,12 @@ class Delivery(Transport):
             self._send(queue, event)
 
     def _enqueue(self, event: Any) -> None:
-        """Deferred backends: only make the event durable in the spool (sent by :func:`settle` after the lock)."""
+        """Deferred backends: only store the event in the spool (sent by :func:`settle` after the lock)."""
         try:
             with self.spool.locked() as queue:
                 name = queue.append(_text_of(event), sync=False)  # fsynced by settle() unless sent at once
         except (OSError, LockTimeout) as error:  # no spool: sent from memory after the lock, without a safety net
-            self._record("unspooled", f"spool {self.spool.directory} is unusable ({error})", event=event)
+            self._record("unspooled", str(error), event=event)
             return
         self._record("queued", entry=name)
 

@@ -162,3 +162,39 @@ def test_durability_settings(tmp_path: Path) -> None:
         FileLogConfig.from_dict({"path": "x", "durability": "sometimes"})
     with pytest.raises(ConfigError, match="fsync_interval"):
         FileLogConfig.from_dict({"path": "x", "fsync_interval": "soon"})
+
+
+def test_threads_and_forked_children_share_cached_descriptors_safely(tmp_path: Path, key_dir: Path) -> None:
+    """Descriptors stay open between events: threads of one process, and children forked after the parent emitted
+    (which inherit them), must still take turns, or the chain would show conflicts."""
+    import threading
+
+    log = tmp_path / "events.jsonl"
+    transport = get_default_factory().create(transport_config(log, key_dir, tmp_path / "state"))
+    transport.emit(run_event(0))  # the parent now holds open descriptors of the state file and the log
+    children = []
+    for _ in range(2):
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child
+            code = 0
+            try:
+                for index in range(40):
+                    transport.emit(run_event(index))
+            except BaseException:
+                code = 1
+            os._exit(code)
+        children.append(pid)
+    threads = [
+        threading.Thread(target=lambda: [transport.emit(run_event(index)) for index in range(40)]) for _ in range(3)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for pid in children:
+        _, status = os.waitpid(pid, 0)
+        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    report = verify_files([log], Keyring.from_files([key_dir / "public_key.pem"]))
+    assert report.ok, report.chain[:3]
+    (stream,) = report.streams.values()
+    assert (stream.count, stream.last_sequence) == (201, 201)

@@ -104,10 +104,13 @@ def forget_fd(path: Path, flags: int) -> None:
 @contextlib.contextmanager
 def held(fd: int, path: Path, *, timeout: float) -> Iterator[int]:
     """Hold the exclusive lock on the open descriptor ``fd`` of ``path``; the descriptor stays open afterwards."""
-    with _THREAD_LOCKS_GUARD:
-        guard = _THREAD_LOCKS.setdefault(str(path), threading.Lock())
+    key = str(path)
+    guard = _THREAD_LOCKS.get(key)
+    if guard is None:
+        with _THREAD_LOCKS_GUARD:
+            guard = _THREAD_LOCKS.setdefault(key, threading.Lock())
     started = time.monotonic()
-    if not guard.acquire(timeout=timeout):
+    if not guard.acquire(False) and not guard.acquire(timeout=timeout):
         raise LockTimeout(
             f"lock on {path} was held by another thread for more than {timeout:g} s",
             "check for a hung thread emitting lineage, or raise lock_timeout",

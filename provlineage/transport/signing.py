@@ -23,11 +23,14 @@ environment variables or Airflow's ``[openlineage] transport`` JSON:
 ``retry_interval`` (seconds, default 5), ``resend_batch`` (default 100), ``lock_timeout`` (seconds, default 30)
     Pacing of re-sends while a backend is down, and how long to wait for another process's lock.
 
-Per event: ``Serde.to_dict`` (its one-pass equal, :mod:`~provlineage.transport.event_dict`) -> JSON-safe values (a fast check; values JSON cannot carry are converted by the
-rule in :mod:`provlineage._internal.jsonsafe` with one warning naming them) -> canonical preparation -> under
-the stream's lock: read the chain position, sign, advance the state, deliver -> release.  The inner transport
-receives a :class:`~provlineage._internal.signed_event.SignedEvent`.  Delivery and spooling are described in
-:mod:`provlineage.transport.delivery`; chain streams in :mod:`provlineage._internal.chain_state`.
+Per event: one walk to values that are both plain JSON and ready for the canonical form
+(:func:`~provlineage.transport.event_dict.canonical_event_dict`; values JSON cannot carry take the careful route:
+``Serde.to_dict``'s equal, provlineage's JSON rule in :mod:`provlineage._internal.jsonsafe` with one warning naming
+them, canonical preparation) -> under the stream's lock: finish what a crashed writer left, sign, reserve, store
+locally, commit (:mod:`provlineage.transport.recording`) -> release -> network backends are sent from their spools.
+Backends receive a :class:`~provlineage._internal.signed_event.SignedEvent`.  Delivery and spooling are described in
+:mod:`provlineage.transport.delivery`; chain streams and what they are bound to in
+:mod:`provlineage._internal.chain_state`.
 
 Only run events are signed (the signature travels as a run facet); a ``DatasetEvent`` or ``JobEvent`` is
 refused with a logged error.  A ``transform`` transport inside this one would change events after signing, so

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+import time
 from pathlib import Path
 
 import pytest
@@ -67,13 +69,18 @@ def test_late_event_opens_a_gap_that_closes_when_it_arrives(
     assert [r.event for r in caplog.records if getattr(r, "event", "").startswith("gap")] == ["gap-opened"]
     metrics = requests.get(gateway.url + "/metrics", timeout=5).text
     assert "provlineage_gateway_open_gap_events 1.0" in metrics
-    assert gateway.store.open_gaps() == [(chain.stream, 3, 1)]
+    [(stream, head, missing, since)] = gateway.store.open_gaps()
+    assert (stream, head, missing) == (chain.stream, 3, 1) and time.time() - 60 < since <= time.time()
+    oldest = re.search(r"^provlineage_gateway_open_gap_oldest_seconds (\S+)$", metrics, re.MULTILINE)
+    assert oldest and 0 < float(oldest.group(1)) < 60
     config = write_config(tmp_path, gateway_config(tmp_path, parties))
     listed = CliRunner().invoke(cli, ["gateway", "--config", str(config), "gaps"])
-    assert listed.exit_code == 0 and listed.output == f"{chain.stream}\thead 3\tmissing 1\n"
+    assert listed.exit_code == 0 and listed.output.startswith(f"{chain.stream}\thead 3\tmissing 1\topen since 20")
     assert post(gateway.url, two, key).status_code == 201
     assert gateway.store.open_gaps() == []
-    assert "provlineage_gateway_open_gap_events 0.0" in requests.get(gateway.url + "/metrics", timeout=5).text
+    metrics = requests.get(gateway.url + "/metrics", timeout=5).text
+    assert "provlineage_gateway_open_gap_events 0.0" in metrics
+    assert "provlineage_gateway_open_gap_oldest_seconds 0.0" in metrics
     assert CliRunner().invoke(cli, ["gateway", "--config", str(config), "gaps"]).output == "no open gaps\n"
 
 

@@ -33,12 +33,15 @@ def test_chain_outcomes_and_gap_accounting(store: Store) -> None:
     reused = store.admit(_event(1, tag="x"), judge)
     assert (reused.outcome, reused.reason) == ("rejected", "sequence-reused")
     assert store.admit(_event(4), judge).outcome == "accepted"
-    assert store.open_gaps() == [("s", 4, 2)]
+    assert [gap[:3] for gap in store.open_gaps()] == [("s", 4, 2)]
+    opened = store.open_gaps()[0][3]
     assert store.stats().missing_events == 2 and store.stats().streams_with_gaps == 1
+    assert store.stats().oldest_gap_since == opened
     assert store.admit(_event(3, tag="y"), judge).reason == "broken-link"  # 4 links to another 3
     assert store.admit(_event(3), judge).outcome == "accepted"
+    assert store.open_gaps()[0][3] == opened  # still the same gap, open since it opened
     assert store.admit(_event(2), judge).outcome == "accepted"
-    assert store.open_gaps() == []
+    assert store.open_gaps() == [] and store.stats().oldest_gap_since is None
     other_key = Incoming("p", "{}", "s", 5, "sha256:0005", "sha256:0004", "key-2")
     assert store.admit(other_key, judge).reason == "stream-key-mismatch"
     assert [row[1] for row in store.accepted_events()] == [1, 4, 3, 2]

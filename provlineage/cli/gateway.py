@@ -163,13 +163,13 @@ def quarantine_purge(ctx: click.Context, days: float) -> None:
 @gateway.command("gaps")
 @click.pass_context
 def gaps(ctx: click.Context) -> None:
-    """Streams with sequence numbers not (yet) received."""
+    """Streams with sequence numbers not (yet) received, the oldest gap first."""
     store = _store(ctx)
     try:
         found = store.open_gaps()
     finally:
         store.close()
-    for stream, head, missing in found:
-        click.echo(f"{stream}\thead {head}\tmissing {missing}")
+    for stream, head, missing, since in found:
+        click.echo(f"{stream}\thead {head}\tmissing {missing}\topen since {_when(since)}")
     if not found:
         click.echo("no open gaps")

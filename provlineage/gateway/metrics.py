@@ -76,6 +76,11 @@ class _StateCollector(Collector):
             "Sequence numbers below a stream's head not (yet) received",
             state.missing_events,
         )
+        yield GaugeMetricFamily(
+            f"{_PREFIX}_open_gap_oldest_seconds",
+            "How long the oldest open gap has been open (0 when none); alert when it stays open",
+            now - state.oldest_gap_since if state.oldest_gap_since is not None else 0.0,
+        )
         depth = GaugeMetricFamily(
             f"{_PREFIX}_forward_queue_depth", "Accepted events not yet delivered downstream", labels=["stage"]
         )

@@ -7,7 +7,8 @@ event into the outbox.  The transaction's commit is what "durably queued" means:
 it, and the forwarder drains the outbox.  ``UNIQUE (stream, sequence)`` backs the row lock: no interleaving can
 accept two events at one position.
 
-Tables: ``gw_streams`` (key id, highest sequence, count: ``head - count`` events are missing), ``gw_events``
+Tables: ``gw_streams`` (key id, highest sequence, count: ``head - count`` events are missing, since when),
+``gw_events``
 (chain links of every accepted event; the body only until forwarded) and ``gw_quarantine`` (every refusal).
 """
 
@@ -21,7 +22,8 @@ from typing import Any
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS gw_streams (
-        stream TEXT PRIMARY KEY, key_id TEXT, head BIGINT NOT NULL, events BIGINT NOT NULL)""",
+        stream TEXT PRIMARY KEY, key_id TEXT, head BIGINT NOT NULL, events BIGINT NOT NULL,
+        gap_since DOUBLE PRECISION)""",
     """CREATE TABLE IF NOT EXISTS gw_events (
         id {id} PRIMARY KEY {autoincrement}, stream TEXT, sequence BIGINT, digest TEXT, previous_digest TEXT,
         key_id TEXT, producer TEXT NOT NULL, body TEXT, received_at DOUBLE PRECISION NOT NULL,
@@ -90,6 +92,7 @@ class Stats:
     oldest_queued_at: float | None
     streams_with_gaps: int
     missing_events: int
+    oldest_gap_since: float | None = None
 
 
 @dataclass(frozen=True)
@@ -147,9 +150,10 @@ class Store:
             (event.stream, event.key_id),
         )
         cursor.execute(
-            self._q("SELECT key_id, head FROM gw_streams WHERE stream = ?" + self.lock_suffix), (event.stream,)
+            self._q("SELECT key_id, head, events, gap_since FROM gw_streams WHERE stream = ?" + self.lock_suffix),
+            (event.stream,),
         )
-        key_id, head = cursor.fetchone()
+        key_id, head, count, gap_since = cursor.fetchone()
         assert event.sequence is not None
         cursor.execute(
             self._q(
@@ -162,9 +166,14 @@ class Store:
         verdict = judge(event, key_id, neighbours)
         if verdict.outcome == "accepted":
             self._insert(cursor, event, now)
+            new_head = max(int(head), event.sequence)
+            if new_head == int(count) + 1:
+                gap_since = None  # every sequence number up to the head is here
+            elif gap_since is None:
+                gap_since = now  # a gap opened: how long it stays open is what operators alert on
             cursor.execute(
-                self._q("UPDATE gw_streams SET head = ?, events = events + 1 WHERE stream = ?"),
-                (max(int(head), event.sequence), event.stream),
+                self._q("UPDATE gw_streams SET head = ?, events = events + 1, gap_since = ? WHERE stream = ?"),
+                (new_head, gap_since, event.stream),
             )
             if event.sequence > int(head) + 1:
                 missing = f"{int(head) + 1}" + (f"-{event.sequence - 1}" if event.sequence - 1 > int(head) + 1 else "")
@@ -226,15 +235,26 @@ class Store:
         with self._transaction(write=False) as cursor:
             cursor.execute("SELECT COUNT(*), MIN(received_at) FROM gw_events WHERE forwarded_at IS NULL")
             queued, oldest = cursor.fetchone()
-            cursor.execute("SELECT COUNT(*), COALESCE(SUM(head - events), 0) FROM gw_streams WHERE head > events")
-            streams, missing = cursor.fetchone()
-        return Stats(int(queued), None if oldest is None else float(oldest), int(streams), int(missing))
+            cursor.execute(
+                "SELECT COUNT(*), COALESCE(SUM(head - events), 0), MIN(gap_since) FROM gw_streams WHERE head > events"
+            )
+            streams, missing, gap_since = cursor.fetchone()
+        return Stats(
+            int(queued),
+            None if oldest is None else float(oldest),
+            int(streams),
+            int(missing),
+            None if gap_since is None else float(gap_since),
+        )
 
-    def open_gaps(self) -> list[tuple[str, int, int]]:
-        """(stream, highest sequence, missing count) of every stream with a gap."""
+    def open_gaps(self) -> list[tuple[str, int, int, float]]:
+        """(stream, highest sequence, missing count, open since) of every stream with a gap, oldest gap first."""
         with self._transaction(write=False) as cursor:
-            cursor.execute("SELECT stream, head, head - events FROM gw_streams WHERE head > events ORDER BY stream")
-            return [(row[0], int(row[1]), int(row[2])) for row in cursor.fetchall()]
+            cursor.execute(
+                "SELECT stream, head, head - events, gap_since FROM gw_streams WHERE head > events "
+                "ORDER BY gap_since, stream"
+            )
+            return [(row[0], int(row[1]), int(row[2]), float(row[3])) for row in cursor.fetchall()]
 
     def quarantined(self, *, limit: int = 100, reason: str | None = None) -> list[QuarantineEntry]:
         where, params = ("WHERE reason = ?", (reason, limit)) if reason else ("", (limit,))

@@ -142,7 +142,7 @@ def test_oversize_body_is_refused_with_413(tmp_path: Path, parties: dict[str, Pa
 
 
 def test_flood_from_one_producer_gets_429_and_others_go_through(tmp_path: Path, parties: dict[str, Party]) -> None:
-    config = gateway_config(tmp_path, parties, limits={"rate_limit": {"per_second": 1, "burst": 5}})
+    config = gateway_config(tmp_path, parties, limits={"rate_limit": {"per_second": 0.01, "burst": 5}})
     with serve_gateway(config) as served:
         flood = Chain(parties["train"])
         statuses = [post(served.url, flood.next(), parties["train"].api_key).status_code for _ in range(12)]

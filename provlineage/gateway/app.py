@@ -29,6 +29,8 @@ from provlineage.gateway.ingest import Answer, Ingest
 from provlineage.gateway.metrics import Metrics
 from provlineage.gateway.store import Store, open_store
 
+__all__ = ["LINEAGE_PATH", "Gateway", "create_app"]
+
 log = logging.getLogger("provlineage.gateway")
 LINEAGE_PATH = "/api/v1/lineage"
 

@@ -15,6 +15,8 @@ import time
 
 from provlineage.gateway.config import GatewayConfig, Producer, RateLimit
 
+__all__ = ["Authenticator", "RateLimiter", "hash_api_key", "namespace_allowed", "new_api_key"]
+
 
 def hash_api_key(key: str) -> str:
     """The value for ``api_key_sha256`` in gateway.yml."""

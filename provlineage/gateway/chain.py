@@ -16,6 +16,8 @@ from provlineage.gateway.store import Incoming, Link, Verdict
 from provlineage.signature_check import Status
 from provlineage.verification import RecordResult, analyze_chains
 
+__all__ = ["judge"]
+
 _STORED, _ARRIVING = "store", "arriving"
 
 

@@ -18,6 +18,8 @@ import yaml
 from provlineage.errors import ConfigError
 from provlineage.keys import Keyring, load_public_key
 
+__all__ = ["EXAMPLE", "Forward", "GatewayConfig", "Limits", "Producer", "RateLimit", "load_config"]
+
 EXAMPLE = "see examples/gateway.yml"
 _HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
 

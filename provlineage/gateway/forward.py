@@ -25,6 +25,8 @@ from provlineage.gateway.metrics import Metrics
 from provlineage.gateway.store import Store
 from provlineage.transport.delivery import Delivery
 
+__all__ = ["Forwarder", "build_delivery"]
+
 log = logging.getLogger("provlineage.gateway.forward")
 _HANDED_OFF = frozenset({"sent", "spooled", "dead-letter"})
 

@@ -19,6 +19,8 @@ from typing import Any
 
 from provlineage.gateway.store import Incoming, Judge, Verdict
 
+__all__ = ["GroupCommitter"]
+
 _MAX_BATCH = 256
 Admit = Callable[[Any, Incoming, Judge, float], Verdict]
 

@@ -22,6 +22,8 @@ from provlineage.gateway.store import Incoming, Store
 from provlineage.keys import Keyring
 from provlineage.signature_check import Status, check_event
 
+__all__ = ["Answer", "Ingest"]
+
 log = logging.getLogger("provlineage.gateway")
 
 

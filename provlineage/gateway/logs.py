@@ -7,6 +7,8 @@ import logging
 import time
 from typing import Any
 
+__all__ = ["JsonFormatter", "configure"]
+
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 

@@ -16,6 +16,8 @@ from prometheus_client.registry import Collector
 
 from provlineage.gateway.store import Stats
 
+__all__ = ["Metrics"]
+
 _PREFIX = "provlineage_gateway"
 
 

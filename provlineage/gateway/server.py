@@ -14,6 +14,8 @@ from provlineage.gateway.app import create_app
 from provlineage.gateway.config import GatewayConfig
 from provlineage.gateway.slow_heads import guarded_protocol
 
+__all__ = ["serve"]
+
 
 class _Server(uvicorn.Server):
     """uvicorn re-raises the stopping signal after its graceful shutdown; a clean stop should exit 0 instead."""

@@ -13,6 +13,8 @@ from typing import Any
 
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
+__all__ = ["TIMEOUT_ANSWER", "guarded_protocol"]
+
 _BODY = json.dumps({"error": "timeout", "detail": "request head not received in time"}).encode()
 TIMEOUT_ANSWER = (
     b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\nconnection: close\r\n"

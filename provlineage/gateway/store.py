@@ -20,6 +20,19 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
+__all__ = [
+    "Claimed",
+    "Incoming",
+    "Judge",
+    "Link",
+    "Pending",
+    "QuarantineEntry",
+    "Stats",
+    "Store",
+    "Verdict",
+    "open_store",
+]
+
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS gw_streams (
         stream TEXT PRIMARY KEY, key_id TEXT, head BIGINT NOT NULL, events BIGINT NOT NULL,

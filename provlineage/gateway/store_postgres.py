@@ -23,6 +23,8 @@ from typing import Any
 from provlineage.errors import ConfigError
 from provlineage.gateway.store import SCHEMA, Claimed, Store
 
+__all__ = ["PostgresStore"]
+
 _SCHEMA_LOCK = 0x70726F76  # "prov": serializes CREATE TABLE IF NOT EXISTS between processes starting together
 _FORWARD_LOCK = 0x67617465  # "gate": one forwarder at a time
 

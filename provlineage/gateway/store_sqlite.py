@@ -22,6 +22,8 @@ from provlineage.errors import ConfigError
 from provlineage.gateway.group_commit import GroupCommitter
 from provlineage.gateway.store import SCHEMA, Claimed, Incoming, Judge, Store, Verdict
 
+__all__ = ["SqliteStore"]
+
 
 class SqliteStore(Store):
     def __init__(self, path: str, *, serving: bool = False) -> None:

@@ -119,6 +119,26 @@ def test_parallel_and_serial_agree(tmp_path: Path, key_dir: Path, keyring: Keyri
     assert serial[123].status is Status.FAILED and serial[300].status is Status.MALFORMED
 
 
+def test_forked_pooled_and_failed_workers_agree_with_serial(
+    tmp_path: Path, key_dir: Path, keyring: Keyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Forked children, the spawn pool (used while other threads run) and a child that dies give the serial answer."""
+    from provlineage.verification import parallel
+
+    events = signed_events(key_dir, 90)
+    events[40]["job"]["name"] = "tampered"
+    log = read_log(write(tmp_path / "log.jsonl", [signed_event_text(e) for e in events]))
+    serial = [(r.line, r.status, r.digest) for r in check_lines(log, keyring, workers=1)]
+    forked = check_lines(log, keyring, workers=3)
+    assert [(r.line, r.status, r.digest) for r in forked] == serial  # a range's last event: by signature
+    monkeypatch.setattr(parallel.threading, "active_count", lambda: 2)
+    pooled = check_lines(log, keyring, workers=2)
+    assert [(r.line, r.status, r.digest) for r in pooled] == serial
+    monkeypatch.undo()
+    monkeypatch.setattr(parallel.pickle, "dumps", lambda *_, **__: 1 / 0)  # every child fails
+    assert [(r.line, r.status, r.digest) for r in check_lines(log, keyring, workers=3)] == serial
+
+
 def test_records_from_an_unordered_source_are_checked_by_sequence(key_dir: Path, keyring: Keyring) -> None:
     from provlineage._internal.canonical import loads
 

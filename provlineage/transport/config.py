@@ -175,11 +175,14 @@ _PARSERS = {
 _announced: set[str] = set()
 
 
-def announce_unrecordable(error: ProvlineageError) -> None:
-    """Say once per process, loudly, that no lineage event will be recorded, and how to fix it."""
+def announce_unrecordable(error: ProvlineageError) -> bool:
+    """Say once per process, loudly, that no lineage event will be recorded, and how to fix it.
+
+    Returns whether it was said now (``False``: said before in this process).
+    """
     message = str(error)
     if message in _announced:
-        return
+        return False
     _announced.add(message)
     hint = ""
     if isinstance(error, KeyLoadError) and "does not exist" in message:
@@ -193,3 +196,4 @@ def announce_unrecordable(error: ProvlineageError) -> None:
         message,
         hint,
     )
+    return True

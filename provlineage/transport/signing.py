@@ -101,8 +101,7 @@ class SigningTransport(Transport):
         except ProvlineageError as error:
             if strictness.effective(self.strict):
                 raise
-            self._problem = error
-            announce_unrecordable(error)
+            self._problem = error  # said once, loudly, at the first event it costs (see emit)
 
     # --- configuration -------------------------------------------------------------------------------------
     def _build_inner(self, inner_config: dict[str, Any]) -> Transport:
@@ -201,7 +200,8 @@ class SigningTransport(Transport):
             if strict:
                 raise
             if error is self._problem:
-                log.warning("provlineage: lineage event not recorded (%s)", error.what)
+                if not announce_unrecordable(error):
+                    log.warning("provlineage: lineage event not recorded (%s)", error.what)
             else:
                 log.error("provlineage: lineage event not recorded: %s", error)
         except Exception as error:

@@ -341,12 +341,18 @@ def inspect_signed_line(line: str, keyring: Keyring, *, commit: CommitLine | Non
 
 
 def inspect_located_line(
-    line: str, facet_text: str, keyring: Keyring, *, commit: CommitLine | None = None
+    line: str,
+    facet_text: str,
+    keyring: Keyring,
+    *,
+    commit: CommitLine | None = None,
+    decode: Callable[[str], Any] | None = None,
 ) -> PendingCheck | None:
     """:func:`inspect_signed_line` for a line a JSON parser has read, finding ``facet_text`` at ``run.facets``.
 
     The parser proves where the member is, which replaces the bracket count of :func:`_in_run_facets`: in a line
     without escapes ``"provlineage_signature":`` can only be an object key, so when it occurs once, it is that one.
+    ``decode`` parses the facet's text as strict JSON (raising ``ValueError``); by default ``json`` does.
     """
     if "\\" in line or line.count(_SIGNATURE_MEMBER) != 1:
         return None
@@ -355,7 +361,7 @@ def inspect_located_line(
     if line[start + len(_SIGNATURE_MEMBER) : end] != facet_text:
         return None
     try:
-        facet = _DECODER.decode(facet_text)
+        facet = (decode or _DECODER.decode)(facet_text)
     except (ValueError, RecursionError):
         return None
     rest = _split_member(line, start, end - start)

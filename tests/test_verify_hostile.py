@@ -142,7 +142,7 @@ def test_duplicate_run_member_does_not_verify(tmp_path: Path, key_dir: Path, key
 
 @pytest.mark.parametrize(
     "member",
-    ['"keyId":"x",', '"signature":"x",', '"digest":"sha256:00",'],
+    ['"keyId":"x",', '"signature":"x",', '"digest":"sha256:00",', '"note":{"a":1,"b":{"c":2,"c":3}},'],
 )
 def test_duplicate_key_in_the_signature_facet_does_not_verify(
     tmp_path: Path, key_dir: Path, keyring: Keyring, member: str

@@ -14,7 +14,7 @@ from provlineage.legacy import check_legacy, is_legacy_envelope
 from provlineage.signature_check import EventCheck, PendingCheck, Status, inspect_event, inspect_located_line
 from provlineage.verification.results import RecordResult
 from provlineage.verification.salted import committed_line_view
-from provlineage.verification.shape import event_problem, read_line
+from provlineage.verification.shape import decode_facet, event_problem, read_line
 from provlineage.verification.torn import is_json_object_prefix
 
 
@@ -61,7 +61,7 @@ def inspect_line(source: str, number: int, line: str, keyring: Keyring, keep_eve
             problem, facet_text = read_line(line)
             quick = None
             if problem is None and facet_text is not None:
-                quick = inspect_located_line(line, facet_text, keyring, commit=committed_line_view)
+                quick = inspect_located_line(line, facet_text, keyring, commit=committed_line_view, decode=decode_facet)
             if quick is not None:
                 record = _result(source, number, quick.check, None, False)
                 return Inspected(

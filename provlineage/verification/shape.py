@@ -144,6 +144,30 @@ def read_line(line: str) -> tuple[str | None, str | None]:
     return _parsed_problem(line), None
 
 
+def decode_facet(text: str) -> Any:
+    """The signature facet's text as strict JSON (no ``NaN``, no key twice), for text without backslashes.
+
+    Without backslashes no string can hold a quote, so every ``":`` ends a key: the text holds duplicate keys
+    exactly when it has more ``":`` than the decoded objects have members.  ``ValueError`` when not acceptable.
+    """
+    try:
+        value = msgspec.json.decode(text)
+        members = _members(value)
+    except (msgspec.DecodeError, RecursionError):
+        raise ValueError("not strict JSON") from None
+    if members != text.count('":'):
+        raise ValueError("an object holds the same key twice")
+    return value
+
+
+def _members(value: Any) -> int:
+    if isinstance(value, dict):
+        return len(value) + sum(_members(item) for item in value.values() if isinstance(item, (dict, list)))
+    if isinstance(value, list):
+        return sum(_members(item) for item in value if isinstance(item, (dict, list)))
+    return 0
+
+
 def line_problem(line: str) -> str | None:
     """:func:`event_problem` of a stored line (see :func:`read_line`)."""
     return read_line(line)[0]

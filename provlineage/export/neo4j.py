@@ -18,6 +18,7 @@ cost only its new part.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,6 +59,8 @@ class ExportResult:
     inferences: int = 0
     left_out: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    """Time spent writing each kind of row (for ``benchmarks/bench_neo4j.py``)."""
 
 
 def _one_line(error: Exception) -> str:
@@ -209,9 +212,10 @@ class Neo4jExporter:
         rows: GraphRows = graph_rows(lineage, scope)
         found = inference_rows(lineage, scope, keyring, event_logs, inference_logs)
         result.left_out += found.left_out
-        for name, statement in cypher.WRITES:
-            self.write(statement, getattr(rows, name))
-        self.write(cypher.INFERENCES, found.rows)
+        for name, statement in [*cypher.WRITES, ("inferences", cypher.INFERENCES)]:
+            started = time.perf_counter()
+            self.write(statement, found.rows if name == "inferences" else getattr(rows, name))
+            result.seconds[name] = time.perf_counter() - started
         result.rows = {**rows.counts(), "inferences": len(found.rows)}
         result.inferences = len(found.rows)
         moved = [head.__dict__ for head in stream_heads(lineage).values() if marks.get(head.stream) != head]

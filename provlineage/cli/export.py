@@ -46,7 +46,15 @@ def _driver(uri: str, user: str, password_env: str | None) -> Any:
         ) from None
 
 
-@export.command("neo4j")
+_EXAMPLE = """\b
+Example (a Neo4j from Docker, see the README's "Neo4j export"):
+  export NEO4J_PASSWORD=change-me-please
+  provlineage export neo4j provlineage-demo/lineage.jsonl \\
+      --public-key provlineage-demo/keys/public_key.pem --uri bolt://localhost:7687
+"""
+
+
+@export.command("neo4j", epilog=_EXAMPLE)
 @click.argument("logs", nargs=-1, type=click.Path(dir_okay=False))
 @click.option(
     "--marquez", "marquez_url", metavar="URL", help="Read the events from Marquez (base URL) instead of log files."
@@ -60,7 +68,14 @@ def _driver(uri: str, user: str, password_env: str | None) -> Any:
     metavar="URI",
     help="Neo4j Bolt URI, e.g. bolt://localhost:7687 (or $NEO4J_URI).",
 )
-@click.option("--user", default="neo4j", show_default=True, envvar="NEO4J_USER", help="Neo4j user (or $NEO4J_USER).")
+@click.option(
+    "--user",
+    default="neo4j",
+    show_default=True,
+    envvar="NEO4J_USER",
+    metavar="USER",
+    help="Neo4j user (or $NEO4J_USER).",
+)
 @click.option(
     "--password-env",
     metavar="VAR",
@@ -77,7 +92,12 @@ def _driver(uri: str, user: str, password_env: str | None) -> Any:
 )
 @click.option("--full", is_flag=True, help="Ignore the import watermarks and merge every run again.")
 @click.option(
-    "--batch-size", type=click.IntRange(min=1), default=2000, show_default=True, help="Rows per UNWIND transaction."
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=2000,
+    show_default=True,
+    metavar="N",
+    help="Rows per UNWIND transaction.",
 )
 @click.option(
     "--workers", type=int, default=None, help="Processes for signature checks (default: all cores for large logs)."

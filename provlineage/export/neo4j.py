@@ -118,7 +118,7 @@ def runs_to_write(lineage: Lineage, marks: dict[str, Mark]) -> tuple[list[str], 
             trusted[mark.stream] = mark.sequence
         elif any(stream == mark.stream for stream, _ in known):
             notes.append(
-                f"stream {mark.stream}: the graph's watermark (sequence {mark.sequence}) is not an event of this log; "
+                f"stream {mark.stream}: the graph's watermark (sequence {mark.sequence}) is not a verified event of this log; "
                 "the stream is imported in full"
             )
     scope = []

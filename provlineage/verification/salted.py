@@ -12,12 +12,14 @@ and the line takes the full path.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import msgspec
 
 from provlineage._internal.canonical import canonical_bytes, loads
 from provlineage._internal.commitments import (
+    WITHHELD,
     WITHHOLDABLE_ROOTS,
     count_withheld,
     is_marker,
@@ -48,6 +50,7 @@ def _roots_tree() -> dict[str, Any]:
 
 _DECODER = msgspec.json.Decoder(_struct_for(_roots_tree(), "_Roots"))
 _ROOT_POINTERS = tuple(pointer_of(root) for root in WITHHOLDABLE_ROOTS)
+_WITHHELD_TEXT = json.dumps(WITHHELD)
 
 
 def _raw_at(decoded: Any, root: tuple[str, ...]) -> bytes | None:
@@ -124,7 +127,8 @@ def committed_line_view(line: str, view_text: str, salts: Any) -> tuple[str, lis
             return None
         try:
             value = loads(text)
-            withheld.extend(count_withheld(_nest(root, value)))  # before committing: markers already stored
+            if _WITHHELD_TEXT in text:  # before committing: markers already stored (none in most events)
+                withheld.extend(count_withheld(_nest(root, value)))
             replacement = canonical_bytes(_committed(value, root, salts or {})).decode("utf-8")
         except (ValueError, TypeError, RecursionError):
             return None

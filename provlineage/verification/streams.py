@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
-from provlineage.signature_check import Status
 from provlineage.verification.results import ChainFinding, RecordResult
 
 
@@ -33,7 +32,7 @@ def foreign_streams(records: Iterable[RecordResult]) -> list[ChainFinding]:
     by_source: dict[str, dict[str, int]] = defaultdict(dict)
     first_line: dict[tuple[str, str], int] = {}
     for record in records:
-        if record.status is Status.VALID and record.stream is not None and destinations(record.stream):
+        if record.status.chained and record.stream is not None and destinations(record.stream):
             counts = by_source[record.source]
             counts[record.stream] = counts.get(record.stream, 0) + 1
             first_line.setdefault((record.source, record.stream), record.line)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import Enum
@@ -25,10 +24,15 @@ from provlineage._internal.canonical import (
     canonical_bytes,
     project_event,
 )
-from provlineage._internal.commitments import SALTS, WITHHELD, committed_view, count_withheld
+from provlineage._internal.commitments import SALTS, committed_view, count_withheld
+from provlineage._internal.signature_member import (
+    _WITHHELD_KEY,
+    split_located_member,
+    split_signature_member,
+)
 from provlineage.errors import CanonicalizationError
 from provlineage.keys import Keyring, PublicKey, signature_algorithm
-from provlineage.signing import PAYLOAD_TYPE, ChainLink, _payload_parts, _split_member, digest_of, pae
+from provlineage.signing import PAYLOAD_TYPE, ChainLink, _payload_parts, digest_of, pae
 
 _RSA_PSS_VERIFY = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.AUTO)
 
@@ -94,43 +98,6 @@ def _chain_of(facet: dict[str, Any]) -> tuple[ChainLink | None, str]:
     if previous is not None and not isinstance(previous, str):
         return None, "previousDigest is not a string"
     return ChainLink(stream, sequence, previous), ""
-
-
-_SIGNATURE_MEMBER = f'"{SIGNATURE_FACET}":'
-
-
-def _strict_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    value = dict(pairs)
-    if len(value) != len(pairs):
-        raise ValueError("duplicate key")
-    return value
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"non-standard constant {name}")
-
-
-# The signature facet is the one part of a line the signature does not cover: it is decoded as strict JSON (no
-# duplicate keys, no NaN), so that a line the quick path accepts reads the same in every parser.
-_DECODER = json.JSONDecoder(object_pairs_hook=_strict_object, parse_constant=_reject_constant)
-
-
-def _split_signature_member(line: str, *, in_run_facets: bool = False) -> tuple[Any, str] | None:
-    """``(signature facet, line without the member)`` when the line holds exactly one signature member.
-
-    ``in_run_facets``: only when that member is provably in the top-level ``run.facets`` (see :func:`_in_run_facets`).
-    """
-    if line.count(_SIGNATURE_MEMBER) != 1:
-        return None
-    start = line.index(_SIGNATURE_MEMBER)
-    try:
-        facet, end = _DECODER.raw_decode(line, start + len(_SIGNATURE_MEMBER))
-    except (ValueError, RecursionError):
-        return None
-    if in_run_facets and not _in_run_facets(line, start, end):
-        return None
-    rest = _split_member(line, start, end - start)
-    return (facet, rest.rstrip()) if rest is not None else None
 
 
 class PendingCheck:
@@ -275,54 +242,9 @@ def _inspect_facet(facet: Any, keyring: Keyring) -> EventCheck | tuple[EventChec
     return result, key, algorithm, signature
 
 
-_RUN_FACETS = '"run":{"facets":{'
-_WITHHELD_KEY = json.dumps(WITHHELD)
-
-
 def _salts_of(event: Any) -> Any:
     facet = event.get("run", {}).get("facets", {}).get(SIGNATURE_FACET) if isinstance(event, dict) else None
     return facet.get(SALTS) if isinstance(facet, dict) else None
-
-
-_NOT_STRUCTURE = bytes(set(range(256)) - set(b'"{}[]'))
-
-
-def _unmatched_brackets(segment: str) -> bytes | None:
-    """The brackets of a JSON text segment (starting outside a string) left open or closed beyond it.
-
-    ``None`` when a string in it holds a bracket (rare; the caller then does not decide).  Assumes the segment has
-    no escapes, so every quote delimits a string: keep only quotes and brackets, drop the strings (now ``""``),
-    then drop matched pairs.  All of it runs in C: this is on the path taken for every record of a log.
-    """
-    structure = segment.encode("utf-8", "surrogatepass").translate(None, _NOT_STRUCTURE).replace(b'""', b"")
-    if b'"' in structure:
-        return None
-    while True:
-        reduced = structure.replace(b"{}", b"").replace(b"[]", b"")
-        if reduced == structure:
-            return reduced
-        structure = reduced
-
-
-def _in_run_facets(line: str, start: int, end: int) -> bool:
-    """Whether the member at ``line[start:end]`` sits between two members of the top-level ``run.facets`` object.
-
-    Cutting the member's text out proves nothing on its own: spliced into a string, between the two halves of a
-    ``\\"`` escape or into another object, it leaves the signed text behind while the line is not JSON or means
-    something else.  This proves its place without parsing the line (the point of the quick path); ``False`` sends
-    the line to the full check, which parses it.
-    """
-    if "\\" in line:
-        return False  # quotes may be escaped: such lines take the full path
-    after = line[end : end + 2]
-    if (after != ',"' and after[:1] != "}") or line[start - 1 : start] not in ("{", ","):
-        return False  # not where an object member starts and ends
-    run = line.rfind(_RUN_FACETS, 0, start)
-    if run < 0:
-        return False
-    # an odd number of quotes before "run" or the member (they would be inside a string) leaves one in the
-    # structure, which _unmatched_brackets answers with None
-    return _unmatched_brackets(line[:run]) == b"{" and _unmatched_brackets(line[run + len(_RUN_FACETS) : start]) == b""
 
 
 #: ``commit(line, view_text, salts)`` -> the signed view text and the withheld pointers, or ``None``.
@@ -334,7 +256,7 @@ def inspect_signed_line(line: str, keyring: Keyring, *, commit: CommitLine | Non
 
     ``commit`` rebuilds the signed view of a line with salted values (without it, such lines need the full path).
     """
-    split = _split_signature_member(line, in_run_facets=True)
+    split = split_signature_member(line, in_run_facets=True)
     if split is None:
         return None
     return _pending_of_line(line, *split, keyring, commit)
@@ -350,24 +272,13 @@ def inspect_located_line(
 ) -> PendingCheck | None:
     """:func:`inspect_signed_line` for a line a JSON parser has read, finding ``facet_text`` at ``run.facets``.
 
-    The parser proves where the member is, which replaces the bracket count of :func:`_in_run_facets`: in a line
-    without escapes ``"provlineage_signature":`` can only be an object key, so when it occurs once, it is that one.
-    ``decode`` parses the facet's text as strict JSON (raising ``ValueError``); by default ``json`` does.
+    See :func:`provlineage._internal.signature_member.split_located_member`; ``decode`` parses the facet's text as
+    strict JSON (raising ``ValueError``).
     """
-    if "\\" in line or line.count(_SIGNATURE_MEMBER) != 1:
+    split = split_located_member(line, facet_text, decode)
+    if split is None:
         return None
-    start = line.index(_SIGNATURE_MEMBER)
-    end = start + len(_SIGNATURE_MEMBER) + len(facet_text)
-    if line[start + len(_SIGNATURE_MEMBER) : end] != facet_text:
-        return None
-    try:
-        facet = (decode or _DECODER.decode)(facet_text)
-    except (ValueError, RecursionError):
-        return None
-    rest = _split_member(line, start, end - start)
-    if rest is None:
-        return None
-    return _pending_of_line(line, facet, rest.rstrip(), keyring, commit)
+    return _pending_of_line(line, *split, keyring, commit)
 
 
 def _pending_of_line(
@@ -411,7 +322,7 @@ def inspect_event(
     if isinstance(inspected, EventCheck):
         return inspected
     check, key, algorithm, signature = inspected
-    split = _split_signature_member(line) if line is not None and SALTS not in facet else None
+    split = split_signature_member(line) if line is not None and SALTS not in facet else None
     return PendingCheck(
         check,
         key,

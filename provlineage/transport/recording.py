@@ -18,6 +18,7 @@ journal (at least once: a second copy is possible, a lost or conflicting one is 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -85,6 +86,11 @@ def record_event(
     )
 
 
+def _has_spooled(delivery: Delivery) -> bool:
+    """Whether events wait in the backend's spool (checked per event: ``os.access`` first, no exception raised)."""
+    return os.access(delivery.spool.directory, os.F_OK) and delivery.spool.count() > 0
+
+
 def _reasons(outcomes: list[Outcome]) -> str:
     return "; ".join(f"{outcome.target}: {outcome.detail}" for outcome in outcomes if outcome.status != "sent") or "?"
 
@@ -100,7 +106,7 @@ def _store(
 ) -> bool:
     """Store the event at one destination; ``False`` when it was lost there."""
     leaf = delivery.leaf
-    if isinstance(leaf, FileLogTransport) and not delivery.spool.count():
+    if isinstance(leaf, FileLogTransport) and not _has_spooled(delivery):
         try:
             with leaf.locked() as opened:
                 cursor.mark(index, opened.end)
@@ -166,7 +172,7 @@ def reconcile(cursor: StreamCursor, deliveries: Sequence[Delivery]) -> None:
 
 def _complete(delivery: Delivery, event: SignedEvent, line: bytes) -> None:
     leaf = delivery.leaf
-    if isinstance(leaf, FileLogTransport) and not delivery.spool.count():
+    if isinstance(leaf, FileLogTransport) and not _has_spooled(delivery):
         try:
             with leaf.locked() as opened:
                 leaf.after_write(opened, opened.append(line))

@@ -327,3 +327,15 @@ def test_signature_member_moved_out_of_run_facets_behind_an_escaped_key(
     assert parsed["job"]["facets"]["provlineage_signature"] == parsed["run"]["facets"]["provlineage_signature"]
     found = verify_files([write(tmp_path / "log.jsonl", [moved])], keyring).records[0]
     assert not found.status.verified, found
+
+
+def test_a_huge_signed_sequence_number_is_a_gap_finding_not_a_hang(
+    tmp_path: Path, key_dir: Path, keyring: Keyring
+) -> None:
+    signer = KeySigner.from_file(key_dir / "private_key.pem")
+    first = sign_event_line(prepare(event(1)), signer, chain=ChainLink("host/s", 1, None))
+    far = sign_event_line(prepare(event(2)), signer, chain=ChainLink("host/s", 10**15, first.digest))
+    report = verify_files([write(tmp_path / "log.jsonl", [first.text, far.text])], keyring)
+    assert [finding.detail for finding in report.chain if finding.kind == "gap"] == [
+        f"missing sequence 2-{10**15 - 1} of {10**15} (deleted or never delivered)"
+    ]

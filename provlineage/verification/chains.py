@@ -7,13 +7,14 @@ from collections.abc import Iterable
 from provlineage.verification.results import ChainFinding, RecordResult, StreamSummary
 
 
-def _ranges(numbers: list[int]) -> str:
-    spans, start = [], numbers[0]
-    for previous, current in zip(numbers, [*numbers[1:], None], strict=True):
-        if current != previous + 1:
-            spans.append(f"{start}" if start == previous else f"{start}-{previous}")
-            if current is not None:
-                start = current
+def _missing_spans(numbers: list[int]) -> str:
+    """The numbers missing from 1..max of sorted ``numbers``, as spans (``"3, 7-9"``), without listing them: a
+    signed sequence number can be huge, and the gap before it must not take memory in proportion."""
+    spans, expected = [], 1
+    for number in numbers:
+        if number > expected:
+            spans.append(f"{expected}" if number == expected + 1 else f"{expected}-{number - 1}")
+        expected = number + 1
     return ", ".join(spans)
 
 
@@ -72,12 +73,10 @@ def analyze_chains(
                     )
                 )
         numbers = sorted(by_sequence)
-        missing = sorted(set(range(1, numbers[-1] + 1)) - set(numbers))
+        missing = _missing_spans(numbers)
         if missing:
             findings.append(
-                ChainFinding(
-                    stream, "gap", f"missing sequence {_ranges(missing)} of {numbers[-1]} (deleted or never delivered)"
-                )
+                ChainFinding(stream, "gap", f"missing sequence {missing} of {numbers[-1]} (deleted or never delivered)")
             )
         for number in numbers[1:]:
             before, record = by_sequence.get(number - 1), by_sequence[number]

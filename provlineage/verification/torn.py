@@ -4,7 +4,8 @@ A writer that crashes, or a disk that fills, leaves the start of a record withou
 that ends every record).  Such a line is a *proper prefix* of a JSON object: every character so far fits the
 grammar, it just stops.  :func:`is_json_object_prefix` checks exactly that with a small pushdown scan, so a cut
 anywhere (inside a string, an escape, a number, a literal, between tokens) is told apart from text that no
-completion could make JSON.  Only lines that failed to parse are scanned, so speed does not matter here.
+completion could make JSON.  Only lines that failed to parse are scanned; strings are skipped by a regular expression, so even a torn
+line of several megabytes takes milliseconds.
 """
 
 from __future__ import annotations
@@ -17,12 +18,17 @@ _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?", re.ASCII)
 _NUMBER_PREFIX = re.compile(r"-?(?:(?:0|[1-9]\d*)(?:\.|(?:\.\d+)?(?:[eE][+-]?\d*)?))?", re.ASCII)
 _NUMBER_CHARS = frozenset("0123456789+-.eE")
 _HEX = frozenset("0123456789abcdefABCDEF")
+_STRING_SPECIAL = re.compile(r'["\\\x00-\x1f]')
 
 
 def _string_end(text: str, start: int) -> int | None:
     """Index after the closing quote of the string at ``start``; ``len(text)`` if cut; ``None`` if invalid."""
     index, length = start + 1, len(text)
     while index < length:
+        special = _STRING_SPECIAL.search(text, index)  # jump over plain characters (a torn line may be megabytes)
+        if special is None:
+            return length
+        index = special.start()
         char = text[index]
         if char == '"':
             return index + 1

@@ -55,7 +55,13 @@ def _unreadable(source: str, number: int, error: BaseException) -> Inspected:
 
 
 def inspect_line(source: str, number: int, line: str, keyring: Keyring, keep_event: bool) -> Inspected:
-    """Check everything but authenticity; a line provlineage wrote is parsed only by the C parser for its shape."""
+    """Check everything but authenticity.
+
+    A line provlineage wrote takes the quick path: one typed msgspec decode checks its OpenLineage shape and
+    locates the signature facet, whose member is cut out to give the signed text (the event is never built).  Any
+    other line, or one whose quick check fails, is parsed strictly and checked in full.  Whatever the input, the
+    record gets a finding: an exception inside the checker becomes a ``malformed`` result, not a traceback.
+    """
     try:
         if not keep_event:
             problem, facet_text = read_line(line)

@@ -228,6 +228,7 @@ def test_no_secret_of_the_corpus_reaches_the_signed_log_of_a_failed_track_run(
         run.log_hyperparameters({"pwd": "PwdValue1", "db_pw": "DbPwValue2", "openai_key": "OpenAiValue3"})
         run.log_metrics({"auc": 0.91, "source": CORPUS["postgres_url"][0], "endpoint": CORPUS["slack_webhook"][0]})
         run.log_metrics({"f1": 0.8, "label": CORPUS["github_pat"][0]}, dataset=tmp_path / "holdout.csv")
+        run.log_metrics({f"auc on {CORPUS['redis_no_user'][0]}": 0.7})  # a secret in a metric's name
         raise ConnectionError(f"could not connect to {CORPUS['postgres_url'][0]} with {values['aws_secret_key']}")
     transport.close()
 
@@ -277,3 +278,10 @@ def test_an_allow_listed_variable_keeps_no_token_of_any_shape(monkeypatch: pytes
     recorded = environment_variables(("APP_HOOK", "APP_OPTS", "APP_DSN"))
     assert _secrets_in({"env": json.dumps(recorded).encode()}) == []
     assert recorded["APP_OPTS"] == "python train.py --password *** --epochs 3"
+
+
+def test_a_secret_in_a_key_is_masked_in_the_key_and_in_the_listed_path() -> None:
+    cleaned, paths = redact({"by_source": {CORPUS["postgres_url"][0]: 0.91, "holdout": 0.88}})
+    masked = "postgresql://app:***@db.internal:5432/prod"
+    assert cleaned == {"by_source": {masked: 0.91, "holdout": 0.88}}
+    assert paths == [f"by_source.{masked}"]

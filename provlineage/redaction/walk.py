@@ -50,17 +50,22 @@ class _Walk:
         result = {}
         is_secret_key, numbers_by_key, walk = self.is_secret_key, self.numbers_by_key, self.walk
         for key, item in value.items():
-            dotted = f"{path}.{key}" if path else str(key)
+            # a key can hold a secret too ({"postgresql://app:pw@db/x": 0.9}): it is never recorded, even in a path
+            name, key_changed = redact_text(key if type(key) is str else str(key))
+            out_key = name if key_changed else key
+            dotted = f"{path}.{name}" if path else name
             if (
                 item is not None
-                and is_secret_key(key if type(key) is str else str(key))
+                and is_secret_key(name)
                 and (numbers_by_key or type(item) not in (int, float))
                 and item != REDACTED
             ):
-                result[key] = REDACTED
+                result[out_key] = REDACTED
                 self.found.append(dotted)
             else:
-                result[key] = walk(item, dotted)
+                if key_changed:
+                    self.found.append(dotted)
+                result[out_key] = walk(item, dotted)
         return result
 
     def _sequence(self, value: list[Any] | tuple[Any, ...], path: str) -> list[Any]:

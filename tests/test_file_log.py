@@ -198,3 +198,12 @@ def test_threads_and_forked_children_share_cached_descriptors_safely(tmp_path: P
     assert report.ok, report.chain[:3]
     (stream,) = report.streams.values()
     assert (stream.count, stream.last_sequence) == (201, 201)
+
+
+def test_a_last_line_that_is_not_a_record_is_kept(tmp_path: Path, key_dir: Path) -> None:
+    """Only a cut-off record (it starts with ``{``) is removed; other text left without a newline is kept."""
+    log = tmp_path / "events.jsonl"
+    log.write_text("# written by hand, no newline")
+    _writer(transport_config(log, key_dir, tmp_path / "state"), 1)
+    lines = log.read_text().splitlines()
+    assert lines[0] == "# written by hand, no newline" and len(lines) == 2

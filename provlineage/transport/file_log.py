@@ -92,6 +92,10 @@ class OpenLog:
                 keep = start + newline + 1
                 break
             position = start
+        if os.pread(self.fd, 1, keep) != b"{":  # not the start of a record: not ours to remove
+            log.warning("provlineage: %s does not end with a newline; starting a new line", self.path)
+            os.write(self.fd, b"\n")
+            return size + 1
         os.ftruncate(self.fd, keep)
         log.warning(
             "provlineage: %s ended with %d bytes of an incomplete record (a writer was killed mid-write and its "

@@ -230,3 +230,23 @@ def test_marquez_as_the_source_imports_the_same_graph(
     result = CliRunner().invoke(cli, args, env={"NEO4J_PASSWORD": None})
     assert result.exit_code == 0 and "inferences 300" in result.output, result.output
     assert snapshot(neo4j_db) == from_file
+
+
+def test_an_altered_inference_log_keeps_its_run_inferences_out(
+    neo4j_server: Neo4jServer, neo4j_db: Any, demo_dir: Path, tmp_path: Path
+) -> None:
+    log, key = demo_dir / "lineage.jsonl", demo_dir / "keys" / "public_key.pem"
+    records = (demo_dir / "lineage.inferences.jsonl").read_text().splitlines()
+    altered = json.loads(records[5])
+    altered["outputDigest"] = "sha256:" + "0" * 64
+    records[5] = json.dumps(altered, separators=(",", ":"), sort_keys=True)
+    moved = tmp_path / "moved.inferences.jsonl"
+    moved.write_text("\n".join(records) + "\n")
+
+    result = export(neo4j_server, [log], key, "--inference-log", str(moved))
+    assert result.exit_code == 1, result.output
+    assert "root-mismatch" in result.output and str(moved) in result.output
+    count = neo4j_db.execute_query("MATCH (i:Inference) RETURN count(i) AS n").records[0]["n"]
+    assert count == 300  # the untouched log beside the event log still proves all 300
+    digests = neo4j_db.execute_query("MATCH (i:Inference) RETURN collect(i.outputDigest) AS d").records[0]["d"]
+    assert altered["outputDigest"] not in digests

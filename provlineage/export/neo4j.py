@@ -112,14 +112,15 @@ def stream_heads(lineage: Lineage) -> dict[str, Mark]:
 def runs_to_write(lineage: Lineage, marks: dict[str, Mark]) -> tuple[list[str], list[str]]:
     """Run ids with an event past its stream's (trusted) watermark, and a note per watermark not trusted."""
     known = {(event.stream, event.sequence): event.digest for run in lineage.runs.values() for event in run.events}
+    streams = {stream for stream, _ in known}
     trusted, notes = {}, []
     for mark in marks.values():
         if known.get((mark.stream, mark.sequence)) == mark.digest:
             trusted[mark.stream] = mark.sequence
-        elif any(stream == mark.stream for stream, _ in known):
+        elif mark.stream in streams:
             notes.append(
-                f"stream {mark.stream}: the graph's watermark (sequence {mark.sequence}) is not a verified event of this log; "
-                "the stream is imported in full"
+                f"stream {mark.stream}: the graph's watermark (sequence {mark.sequence}) is not a verified event "
+                "of this log; the stream is imported in full"
             )
     scope = []
     for run in lineage.runs.values():

@@ -36,8 +36,8 @@ def event(job: str) -> RunEvent:
     )
 
 
-def transport(key_dir: Path, state: Path, inner: dict[str, Any]) -> Any:
-    config = {"type": SIGNING, "private_key": str(key_dir / "private_key.pem"), "state_dir": str(state)}
+def transport(key_dir: Path, state: Path, inner: dict[str, Any], **extra: Any) -> Any:
+    config = {"type": SIGNING, "private_key": str(key_dir / "private_key.pem"), "state_dir": str(state), **extra}
     return get_default_factory().create({**config, "strict": True, "transport": inner})
 
 
@@ -80,12 +80,12 @@ def test_two_logs_sharing_a_key_and_state_each_verify_alone(tmp_path: Path, key_
 
 
 def _write_as_host(
-    monkeypatch: pytest.MonkeyPatch, host: str, key_dir: Path, state: Path, log: Path, *, count: int
+    monkeypatch: pytest.MonkeyPatch, host: str, key_dir: Path, state: Path, log: Path, *, count: int, **extra: Any
 ) -> list[str]:
     """Events signed on ``host`` (its name is what the transport reads), written to ``log``; returns the lines."""
     with monkeypatch.context() as patch:
         patch.setattr(socket, "gethostname", lambda: host)
-        sender = transport(key_dir, state, file_log(log))
+        sender = transport(key_dir, state, file_log(log), **extra)
         for index in range(count):
             sender.emit(event(f"{host}-{index}"))
     return log.read_text().splitlines()
@@ -155,3 +155,18 @@ def test_a_foreign_stream_fails_verify_even_against_the_checkpoint(
     )
     assert result.exit_code == 1, result.output
     assert "foreign-stream" in result.output and "host-b" in result.output
+
+
+def test_hosts_sharing_one_log_name_one_destination(
+    tmp_path: Path, key_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A log shared over a network filesystem: ``destination`` names it the same on every host."""
+    log = tmp_path / "shared.jsonl"
+    for host in ("host-a", "host-b", "host-a"):
+        _write_as_host(
+            monkeypatch, host, key_dir, tmp_path / f"state-{host}", log, count=2, destination="lineage shared-log"
+        )
+    report = verify_files([log], keyring(key_dir))
+    assert report.ok, report.chain
+    assert {destinations(stream) for stream in report.streams} == {frozenset({"lineage-shared-log"})}
+    assert len(report.streams) == 2

@@ -123,7 +123,9 @@ def test_airflow_section_migrates_before_the_first_dags_test() -> None:
 @pytest.mark.timeout(1200)
 def test_airflow_section_as_written(tmp_path: Path) -> None:
     if not in_ci() and os.environ.get("PROVLINEAGE_README_AIRFLOW") != "1":
-        pytest.skip("installs Airflow into a fresh venv (~2.5 min): runs under CI=true or PROVLINEAGE_README_AIRFLOW=1")
+        pytest.skip(
+            "installs Airflow into a fresh venv (several minutes): runs under CI=true or PROVLINEAGE_README_AIRFLOW=1"
+        )
     (install,) = [b for b in blocks(section("Quick start"), "bash") if "pip install ." in b]
     venv = install.splitlines()[0]  # the Quick start's virtual environment; the Airflow block installs into it
     assert venv.startswith("python3 -m venv .venv") and "activate" in venv

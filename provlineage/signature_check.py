@@ -50,12 +50,16 @@ class Status(str, Enum):
 
     @property
     def verified(self) -> bool:
-        return self in (Status.VALID, Status.LEGACY, Status.WITHHELD)
+        return self in _VERIFIED
 
     @property
     def chained(self) -> bool:
         """A verified provlineage event (its content and chain position are authenticated), withheld values or not."""
-        return self in (Status.VALID, Status.WITHHELD)
+        return self in _CHAINED
+
+
+_VERIFIED = frozenset((Status.VALID, Status.LEGACY, Status.WITHHELD))
+_CHAINED = frozenset((Status.VALID, Status.WITHHELD))
 
 
 @dataclass
@@ -89,15 +93,16 @@ def verify_signature(key: PublicKey, signature: bytes, message: bytes) -> bool:
     return True
 
 
-def _chain_of(facet: dict[str, Any]) -> tuple[ChainLink | None, str]:
+def _chain_of(facet: dict[str, Any]) -> tuple[tuple[str, int, str | None] | None, str]:
+    """``((stream, sequence, previousDigest) or None, problem)`` of a signature facet (a plain tuple: per record)."""
     stream, sequence, previous = facet.get("stream"), facet.get("sequence"), facet.get("previousDigest")
     if stream is None and sequence is None:
         return (None, "") if previous is None else (None, "previousDigest without stream and sequence")
-    if not isinstance(stream, str) or not isinstance(sequence, int) or isinstance(sequence, bool) or sequence < 1:
+    if type(stream) is not str or type(sequence) is not int or sequence < 1:
         return None, "chain fields stream/sequence are not a string and a positive integer"
-    if previous is not None and not isinstance(previous, str):
+    if previous is not None and type(previous) is not str:
         return None, "previousDigest is not a string"
-    return ChainLink(stream, sequence, previous), ""
+    return (stream, sequence, previous), ""
 
 
 class PendingCheck:
@@ -212,7 +217,7 @@ def _inspect_facet(facet: Any, keyring: Keyring) -> EventCheck | tuple[EventChec
     chain, chain_problem = _chain_of(facet)
     result = EventCheck(Status.FAILED, key_id=kid if isinstance(kid, str) else None)
     if chain is not None:
-        result.stream, result.sequence, result.previous_digest = chain.stream, chain.sequence, chain.previous_digest
+        result.stream, result.sequence, result.previous_digest = chain
     if chain_problem:
         result.reason = chain_problem
         return result

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from provlineage.cli import cli, main
-from provlineage.export.neo4j import runs_to_write, stream_heads
 from provlineage.export.neo4j_rows import graph_rows
+from provlineage.export.neo4j_watermark import runs_to_write, stream_heads
 from provlineage.keys import Keyring
 from provlineage.lineage import lineage_from_files
 

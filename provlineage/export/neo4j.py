@@ -3,7 +3,7 @@
 Only :class:`~provlineage.lineage.graph.Lineage` is read, so nothing that failed verification reaches the graph;
 what was left out (unverified records, chain findings, inference logs that do not match their signed roots) is
 returned for the command to report.  The graph model is :mod:`provlineage.export.neo4j_rows`, the Cypher
-:mod:`provlineage.export.neo4j_cypher`.
+:mod:`provlineage.export.neo4j_cypher`, the watermark rule :mod:`provlineage.export.neo4j_watermark`.
 
 **Incremental.** Each signing stream gets a ``(:ProvlineageImport {stream, sequence, digest})`` watermark: the
 last event imported.  On the next import, runs whose events all sit at or below their stream's watermark are
@@ -32,6 +32,7 @@ from provlineage.errors import ProvlineageError
 from provlineage.export import neo4j_cypher as cypher
 from provlineage.export.neo4j_inferences import inference_rows
 from provlineage.export.neo4j_rows import GraphRows, graph_rows
+from provlineage.export.neo4j_watermark import Mark, runs_to_write, stream_heads
 from provlineage.keys import Keyring
 from provlineage.lineage.graph import Lineage
 
@@ -40,13 +41,6 @@ DEFAULT_BATCH = 2000
 
 class Neo4jExportError(ProvlineageError):
     """Neo4j could not be reached, refused the credentials, or rejected a write."""
-
-
-@dataclass(frozen=True)
-class Mark:
-    stream: str
-    sequence: int
-    digest: str
 
 
 @dataclass
@@ -94,42 +88,6 @@ def native_times(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _batches(rows: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
     for start in range(0, len(rows), size):
         yield rows[start : start + size]
-
-
-def stream_heads(lineage: Lineage) -> dict[str, Mark]:
-    """The last verified event of each stream (highest sequence)."""
-    heads: dict[str, Mark] = {}
-    for run in lineage.runs.values():
-        for event in run.events:
-            if event.stream is None or event.sequence is None or event.digest is None:
-                continue
-            head = heads.get(event.stream)
-            if head is None or event.sequence > head.sequence:
-                heads[event.stream] = Mark(event.stream, event.sequence, event.digest)
-    return heads
-
-
-def runs_to_write(lineage: Lineage, marks: dict[str, Mark]) -> tuple[list[str], list[str]]:
-    """Run ids with an event past its stream's (trusted) watermark, and a note per watermark not trusted."""
-    known = {(event.stream, event.sequence): event.digest for run in lineage.runs.values() for event in run.events}
-    streams = {stream for stream, _ in known}
-    trusted, notes = {}, []
-    for mark in marks.values():
-        if known.get((mark.stream, mark.sequence)) == mark.digest:
-            trusted[mark.stream] = mark.sequence
-        elif mark.stream in streams:
-            notes.append(
-                f"stream {mark.stream}: the graph's watermark (sequence {mark.sequence}) is not a verified event "
-                "of this log; the stream is imported in full"
-            )
-    scope = []
-    for run in lineage.runs.values():
-        if any(
-            event.stream is None or event.sequence is None or event.sequence > trusted.get(event.stream, -1)
-            for event in run.events
-        ):
-            scope.append(run.run_id)
-    return scope, notes
 
 
 def left_out(lineage: Lineage) -> list[str]:

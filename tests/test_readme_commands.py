@@ -5,10 +5,10 @@ a copy of the checkout (the README says to run them in one), with ``HOME`` and `
 temporary directory, so ``~/provlineage``, ``~/airflow`` and the state and cache directories land there.  Nothing
 is installed into the environment running the tests.
 
-Cost, measured on the 2-core build machine while other work ran on it: the Quick start (fresh venv, ``pip install
-.``, the commands, then the wheel route) takes 60 to 90 s, 20 s of it CPU and the rest pip downloading, and always
-runs.  The Airflow section installs Airflow into a fresh venv (70 to 100 s on its own), migrates Airflow's database
-and runs the two example DAGs: 4.7 to 5.3 min.  It runs under ``CI=true`` or with ``PROVLINEAGE_README_AIRFLOW=1``
+Cost, measured on the 2-core build machine: the Quick start (fresh venv, ``pip install .``, the commands, then the
+wheel route) takes 16 s on a quiet machine (60 to 90 s while other work loaded it; pip's downloads dominate) and
+always runs.  The Airflow section installs Airflow into a fresh venv, migrates Airflow's database and runs the two
+example DAGs: 70 s quiet, 4.7 to 5.3 min loaded.  It runs under ``CI=true`` or with ``PROVLINEAGE_README_AIRFLOW=1``
 and is skipped (with that reason) otherwise.
 """
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from functools import cache
+from typing import TYPE_CHECKING
 
-from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
-from detect_secrets.plugins.base import RegexBasedDetector
-from detect_secrets.plugins.high_entropy_strings import Base64HighEntropyString
+if TYPE_CHECKING:
+    from detect_secrets.plugins.high_entropy_strings import Base64HighEntropyString
 
 #: Plugins left out: public IP addresses are not secrets here (hosts in URLs stay readable).
 _SKIPPED = frozenset({"IPPublicDetector"})
@@ -33,6 +33,10 @@ _DELIMITERS = "\"':= \t"
 
 @cache
 def _regexes() -> tuple[re.Pattern[str], ...]:
+    # imported on first use: ~50-130 ms that a process which never meets a candidate string should not pay
+    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+    from detect_secrets.plugins.base import RegexBasedDetector
+
     found: list[re.Pattern[str]] = []
     for plugin_class in get_mapping_from_secret_type_to_class().values():
         if issubclass(plugin_class, RegexBasedDetector) and plugin_class.__name__ not in _SKIPPED:
@@ -42,6 +46,8 @@ def _regexes() -> tuple[re.Pattern[str], ...]:
 
 @cache
 def _entropy() -> Base64HighEntropyString:
+    from detect_secrets.plugins.high_entropy_strings import Base64HighEntropyString
+
     return Base64HighEntropyString(limit=ENTROPY_LIMIT)
 
 

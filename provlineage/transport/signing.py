@@ -218,6 +218,11 @@ class SigningTransport(Transport):
             raise self._problem
         assert self.inner is not None
         plain, prepared = _json_values(event)
+        if _has_error_facet(prepared):
+            from provlineage.redaction.error_facet import redact_error_facet
+
+            for target in {id(plain): plain, id(prepared): prepared}.values():
+                redact_error_facet(target)  # the provider's FAIL facet: secrets never reach the signed record
         signer = self.signer
         chain = self._chain
         if chain is None or chain.key_id != signer.key_id:
@@ -269,6 +274,11 @@ class SigningTransport(Transport):
 
     def close(self, timeout: float = -1) -> bool:
         return True if self.inner is None else self.inner.close(timeout)
+
+
+def _has_error_facet(event: dict[str, Any]) -> bool:
+    facets = event["run"].get("facets")
+    return isinstance(facets, dict) and "errorMessage" in facets
 
 
 def _json_values(event: Any) -> tuple[dict[str, Any], dict[str, Any]]:

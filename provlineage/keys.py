@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives._serialization import Encoding, PublicFormat
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from provlineage.errors import KeyLoadError
@@ -49,8 +49,24 @@ def generate_private_key(algorithm: str) -> PrivateKey:
     raise KeyLoadError(f"unknown key algorithm {algorithm!r}", f"choose one of: {', '.join(KEYGEN_ALGORITHMS)}")
 
 
+def _load_pem_public_key(data: bytes) -> PublicKey:
+    """``serialization.load_pem_public_key``, without importing ``serialization`` on the verify path.
+
+    ``cryptography.hazmat.primitives.serialization`` imports its SSH and cipher modules (~10 ms of every
+    ``provlineage verify`` start-up); its ``load_pem_public_key`` is the Rust binding's own function, called here
+    directly when the binding has it.
+    """
+    try:
+        from cryptography.hazmat.bindings._rust import openssl as rust_openssl
+
+        load = rust_openssl.keys.load_pem_public_key
+    except (ImportError, AttributeError):  # a cryptography that moved it: the public name
+        from cryptography.hazmat.primitives.serialization import load_pem_public_key as load
+    return load(data)  # type: ignore[no-any-return]
+
+
 def key_id(public_key: PublicKey) -> str:
-    der = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    der = public_key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
     return "sha256:" + hashlib.sha256(der).hexdigest()
 
 
@@ -98,12 +114,12 @@ def write_key_pair(
         raise KeyLoadError(
             f"key file {existing[0]} already exists", "pass --force to replace it, or choose another --out-dir"
         )
+    from cryptography.hazmat.primitives import serialization
+
     private_key = generate_private_key(algorithm)
     encryption = serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption()
     private_pem = private_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
-    public_pem = private_key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    public_pem = private_key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
     try:
         _make_private_directory(out_dir)
         for path in existing:
@@ -211,6 +227,8 @@ def load_private_key(path: str | os.PathLike[str], *, passphrase_env: str | None
             f"private key {path} is encrypted and no passphrase was given",
             "set passphrase_env (or --passphrase-env) to the name of the variable that holds the passphrase",
         )
+    from cryptography.hazmat.primitives import serialization  # signing only: verify does not pay for it
+
     try:
         key = serialization.load_pem_private_key(data, password=passphrase)
     except ValueError as error:
@@ -239,7 +257,7 @@ def load_public_key(path: str | os.PathLike[str]) -> PublicKey:
             f"pass the public key ({PUBLIC_KEY_FILE}); verifiers never need the private key",
         )
     try:
-        key = serialization.load_pem_public_key(data)
+        key = _load_pem_public_key(data)
     except (ValueError, UnsupportedAlgorithm) as error:
         raise KeyLoadError(
             f"{path} is not a PEM public key ({error})", f"pass the {PUBLIC_KEY_FILE} written by `provlineage keygen`"
@@ -263,15 +281,13 @@ class Keyring:
 
     @classmethod
     def from_pems(cls, pems: list[bytes]) -> Keyring:
-        return cls([serialization.load_pem_public_key(pem) for pem in pems])  # type: ignore[misc]
+        return cls([_load_pem_public_key(pem) for pem in pems])
 
     def add(self, key: PublicKey) -> str:
         kid = key_id(key)
         if kid not in self._keys:
             self._keys[kid] = key
-            self._pems.append(
-                key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-            )
+            self._pems.append(key.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo))
         return kid
 
     def get(self, kid: str) -> PublicKey | None:

@@ -110,9 +110,11 @@ def split_located_member(
     without escapes ``"provlineage_signature":`` can only be an object key, so when it occurs once, it is that one.
     ``decode`` parses the facet's text as strict JSON (raising ``ValueError``); by default ``json`` does.
     """
-    if "\\" in line or line.count(_SIGNATURE_MEMBER) != 1:
+    if "\\" in line:
         return None
-    start = line.index(_SIGNATURE_MEMBER)
+    start = line.find(_SIGNATURE_MEMBER)
+    if start < 0 or line.find(_SIGNATURE_MEMBER, start + len(_SIGNATURE_MEMBER)) >= 0:
+        return None  # not there, or there twice
     end = start + len(_SIGNATURE_MEMBER) + len(facet_text)
     if line[start + len(_SIGNATURE_MEMBER) : end] != facet_text:
         return None

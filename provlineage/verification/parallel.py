@@ -136,12 +136,22 @@ def check_lines(
     workers: int | None = None,
     every_signature: bool = False,
 ) -> list[RecordResult]:
-    """Check many records, on several processes when there are many (each range authenticates on its own)."""
-    count = _worker_count(workers, len(lines))
-    options = (keep_events, every_signature, keyring)
-    if count == 1 or len(lines) < 2:
-        return _check_chunk(lines, *options)
-    ranges = _ranges(len(lines), count)
-    if hasattr(os, "fork") and threading.active_count() == 1:
-        return _check_forked(lines, ranges, options)
-    return _check_pooled(lines, ranges, keyring, options)
+    """Check many records, on several processes when there are many (each range authenticates on its own).
+
+    The cyclic garbage collector is paused meanwhile: the objects made per record hold no reference cycles, so
+    its collections would only walk them (~2 µs per record of a ~35 µs check).
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        count = _worker_count(workers, len(lines))
+        options = (keep_events, every_signature, keyring)
+        if count == 1 or len(lines) < 2:
+            return _check_chunk(lines, *options)
+        ranges = _ranges(len(lines), count)
+        if hasattr(os, "fork") and threading.active_count() == 1:
+            return _check_forked(lines, ranges, options)
+        return _check_pooled(lines, ranges, keyring, options)
+    finally:
+        if collecting:
+            gc.enable()

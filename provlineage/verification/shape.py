@@ -152,7 +152,8 @@ def decode_facet(text: str) -> Any:
     """
     try:
         value = msgspec.json.decode(text)
-        members = _members(value)
+        # one brace and no bracket: a flat object (the usual facet), whose members are its keys
+        members = len(value) if text.count("{") == 1 and "[" not in text else _members(value)
     except (msgspec.DecodeError, RecursionError):
         raise ValueError("not strict JSON") from None
     if members != text.count('":'):

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow_plugin import store
-from airflow_plugin.datasets import DeclaredDataset, Identity, dag_models, dataset_facets, declared_datasets
-from airflow_plugin.markers import ProvenanceMarker
 from airflow_plugin.recognition import recognise
 from airflow_plugin.settings import Settings, settings
 from provlineage.errors import ProvlineageError
+
+if TYPE_CHECKING:  # loaded only for recognised tasks: a plain task needs none of it
+    from airflow_plugin.datasets import DeclaredDataset, Identity
+    from airflow_plugin.markers import ProvenanceMarker
 
 log = logging.getLogger("provlineage.airflow")
 T = TypeVar("T")
@@ -59,6 +61,8 @@ def environment_facet(task_instance: Any = None) -> Any:
 def _hash_all(
     datasets: list[DeclaredDataset], role: str, task_instance: Any, marker: ProvenanceMarker, config: Settings
 ) -> dict[Identity, dict[str, Any]]:
+    from airflow_plugin.datasets import dataset_facets
+
     hashed: dict[Identity, dict[str, Any]] = {}
     for dataset in datasets:
         facets = attempt(
@@ -82,6 +86,8 @@ def on_running(task_instance: Any) -> None:
     record.marker = attempt("recognising the task", task_instance, lambda: recognise(task_instance.task, config), None)
     marker = record.marker
     if marker is not None:
+        from airflow_plugin.datasets import dag_models, declared_datasets
+
         task = task_instance.task
         if config.hyperparameters:
             from airflow_plugin.arguments import hyperparameters

@@ -13,14 +13,16 @@ takes microseconds inside the provider's ``execution_timeout`` window.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attr
 
 from airflow_plugin import store
 from airflow_plugin.capture import attempt, environment_facet
-from airflow_plugin.datasets import Identity
 from provlineage.facets import ENVIRONMENT, HYPERPARAMETERS, METRICS
+
+if TYPE_CHECKING:
+    from airflow_plugin.datasets import Identity
 
 SUCCESS = "success"
 RUNNING = "running"

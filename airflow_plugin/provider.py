@@ -30,6 +30,10 @@ def _argument(args: tuple[Any, ...], kwargs: dict[str, Any], position: int, name
 
 
 def wrap_extract_metadata(original: Any) -> Any:
+    # Imported here, in the task process, so that the provider's forked emitters inherit them loaded.
+    from airflow_plugin.capture import attempt
+    from airflow_plugin.facets import attach
+
     @functools.wraps(original)
     def extract_metadata(*args: Any, **kwargs: Any) -> Any:
         lineage = original(*args, **kwargs)
@@ -37,9 +41,6 @@ def wrap_extract_metadata(original: Any) -> Any:
         state = _argument(args, kwargs, 2, "task_instance_state")
         if task_instance is None or lineage is None:
             return lineage
-        from airflow_plugin.capture import attempt
-        from airflow_plugin.facets import attach
-
         return attempt(
             "adding provenance facets to the event",
             task_instance,

@@ -10,30 +10,54 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from airflow_plugin.datasets import DeclaredDataset, Identity
-from airflow_plugin.markers import ProvenanceMarker
+if TYPE_CHECKING:  # a task provlineage does not recognise never loads the dataset machinery
+    from airflow_plugin.datasets import DeclaredDataset, Identity
+    from airflow_plugin.markers import ProvenanceMarker
 
 TaskKey = tuple[str, str, str, int, int]
 """(dag_id, task_id, run_id, try_number, map_index): one attempt of one task instance."""
 MAX_RECORDS = 256
 
 
-@dataclass
 class TaskRecord:
-    marker: ProvenanceMarker | None = None
-    environment: Any = None
-    hyperparameters: Any = None
-    metrics: Any = None
-    declared_outputs: list[DeclaredDataset] = field(default_factory=list)
-    evaluated: Identity | None = None
-    """The first input that is not a model: the dataset metrics describe unless the task says otherwise."""
-    inputs: dict[Identity, dict[str, Any]] = field(default_factory=dict)
-    """Dataset facets of each input, hashed before the task body ran."""
-    outputs: dict[Identity, dict[str, Any]] = field(default_factory=dict)
-    """Dataset facets of each output, hashed after the task body succeeded."""
+    """One task attempt's findings; a plain class, since a dataclass costs each task process ~1 ms to define."""
+
+    __slots__ = (
+        "declared_outputs",
+        "environment",
+        "evaluated",
+        "hyperparameters",
+        "inputs",
+        "marker",
+        "metrics",
+        "outputs",
+    )
+
+    def __init__(
+        self,
+        *,
+        marker: ProvenanceMarker | None = None,
+        environment: Any = None,
+        hyperparameters: Any = None,
+        metrics: Any = None,
+        declared_outputs: list[DeclaredDataset] | None = None,
+        evaluated: Identity | None = None,
+        inputs: dict[Identity, dict[str, Any]] | None = None,
+        outputs: dict[Identity, dict[str, Any]] | None = None,
+    ) -> None:
+        self.marker = marker
+        self.environment = environment
+        self.hyperparameters = hyperparameters
+        self.metrics = metrics
+        self.declared_outputs: list[DeclaredDataset] = declared_outputs if declared_outputs is not None else []
+        self.evaluated = evaluated
+        """The first input that is not a model: the dataset metrics describe unless the task says otherwise."""
+        self.inputs: dict[Identity, dict[str, Any]] = inputs if inputs is not None else {}
+        """Dataset facets of each input, hashed before the task body ran."""
+        self.outputs: dict[Identity, dict[str, Any]] = outputs if outputs is not None else {}
+        """Dataset facets of each output, hashed after the task body succeeded."""
 
 
 def task_key(task_instance: Any) -> TaskKey:

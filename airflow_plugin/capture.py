@@ -61,7 +61,8 @@ def environment_facet(task_instance: Any = None) -> Any:
 def _hash_all(
     datasets: list[DeclaredDataset], role: str, task_instance: Any, marker: ProvenanceMarker, config: Settings
 ) -> dict[Identity, dict[str, Any]]:
-    from airflow_plugin.datasets import dataset_facets
+    from airflow_plugin.datasets import dataset_facets, model_facet
+    from provlineage._internal.constants import MODEL
 
     hashed: dict[Identity, dict[str, Any]] = {}
     for dataset in datasets:
@@ -73,6 +74,8 @@ def _hash_all(
         )
         if facets:
             hashed[dataset.identity] = facets
+        elif dataset.is_model:  # still named, without a digest, so that lineage flags it instead of losing it
+            hashed[dataset.identity] = {MODEL: model_facet(dataset, None, marker)}
     return hashed
 
 

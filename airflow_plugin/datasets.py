@@ -181,15 +181,16 @@ def hash_options(settings: Settings) -> HashOptions:
     )
 
 
-def model_facet(dataset: DeclaredDataset, digest: DatasetDigest, marker: ProvenanceMarker) -> ModelDatasetFacet:
+def model_facet(dataset: DeclaredDataset, digest: DatasetDigest | None, marker: ProvenanceMarker) -> ModelDatasetFacet:
+    """The model's facet; ``digest`` is ``None`` when its artifact could not be hashed (``lineage`` flags that)."""
     basename = posixpath.basename(dataset.identity[1].rstrip("/"))
     suffix = basename.rpartition(".")[2] if "." in basename else None
     return ModelDatasetFacet(
         name=dataset.model_name or basename,
-        digest=digest.prefixed,
+        digest=digest.prefixed if digest is not None else None,
         version=marker.model_version,
         framework=marker.framework,
-        format="directory" if digest.kind == "directory" else suffix,
+        format="directory" if digest is not None and digest.kind == "directory" else suffix,
     )
 
 

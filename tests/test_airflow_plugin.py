@@ -495,3 +495,28 @@ def test_lineage_still_answers_which_versions_ran_from_the_verified_start(
     assert [event.event_type for event in run.events][-1] == "COMPLETE"
     environment = run.facet("provlineage_environment")
     assert environment is not None and environment["distributions"] == start["distributions"]
+
+
+def test_a_model_whose_file_cannot_be_hashed_keeps_its_name_and_lacks_only_the_digest(tmp_path: Path) -> None:
+    """#15 item 11 on the Airflow side: the model is recorded (and flagged by lineage), not dropped."""
+    from airflow_plugin.capture import _hash_all
+    from airflow_plugin.datasets import DeclaredDataset
+    from airflow_plugin.markers import ProvenanceMarker
+    from airflow_plugin.settings import settings
+
+    missing = tmp_path / "models" / "churn.pkl"
+    model = DeclaredDataset(
+        ("file", str(missing)), str(missing), f"file://{missing}", is_model=True, model_name="churn"
+    )
+    data = DeclaredDataset(("file", str(tmp_path / "gone.csv")), str(tmp_path / "gone.csv"), "file:///gone.csv")
+    marker = ProvenanceMarker("training", model_version="7", framework="sklearn")
+    hashed = _hash_all([model, data], "outlet", None, marker, settings())
+    assert list(hashed) == [model.identity]  # an ordinary dataset that cannot be hashed just has no facet
+    facet = hashed[model.identity]["provlineage_model"]
+    assert (facet.name, facet.digest, facet.version, facet.framework, facet.format) == (
+        "churn",
+        None,
+        "7",
+        "sklearn",
+        "pkl",
+    )

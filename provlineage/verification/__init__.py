@@ -15,6 +15,7 @@ import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from provlineage._internal.collection import collection_paused
 from provlineage.keys import Keyring
 from provlineage.verification.chains import analyze_chains
 from provlineage.verification.parallel import PARALLEL_THRESHOLD, check_lines
@@ -56,12 +57,13 @@ def verify_files(
     every_signature: bool = False,
 ) -> Report:
     """Verify JSON Lines logs, in the order given (one log split over several files is read as one)."""
-    lines: list[tuple[str, int, str]] = []
-    for path in paths:
-        lines.extend(read_log(path))
-    return build_report(
-        check_lines(lines, keyring, keep_events=keep_events, workers=workers, every_signature=every_signature)
-    )
+    with collection_paused():  # lines, results and findings: many objects, no cycles
+        lines: list[tuple[str, int, str]] = []
+        for path in paths:
+            lines.extend(read_log(path))
+        return build_report(
+            check_lines(lines, keyring, keep_events=keep_events, workers=workers, every_signature=every_signature)
+        )
 
 
 def verify_records(

@@ -27,6 +27,7 @@ several processes may share one log.
 
 from __future__ import annotations
 
+from provlineage.inference.canonical_values import canonical_json
 from provlineage.inference.checks import (
     Commitment,
     InferenceRunCheck,
@@ -53,7 +54,6 @@ from provlineage.inference.records import (
     SEAL_PAYLOAD_TYPE,
     SEAL_TYPE,
     InferenceLogError,
-    canonical_json,
     default_log_path,
     inference_id,
 )

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from provlineage.facets import INFERENCE
+from provlineage.inference.canonical_values import canonical_json
 from provlineage.inference.digest_key import DigestKey
 from provlineage.inference.proofs import InclusionProof, _proof_of, read_inference_log, verify_inclusion
-from provlineage.inference.records import InferenceLogError, canonical_json, default_log_path
+from provlineage.inference.records import InferenceLogError, default_log_path
 from provlineage.inference.seals import check_seal
 from provlineage.keys import Keyring
 

@@ -12,6 +12,7 @@ from typing import Any
 from provlineage._internal import merkle
 from provlineage._internal.canonical import canonical_bytes, prepare
 from provlineage.facets import InferenceRunFacet
+from provlineage.inference.canonical_values import canonical_json
 from provlineage.inference.digest_key import DigestKey
 from provlineage.inference.records import (
     DEFAULT_BATCH_SIZE,
@@ -21,7 +22,6 @@ from provlineage.inference.records import (
     InferenceLogError,
     _append,
     _now,
-    canonical_json,
 )
 from provlineage.inference.seals import sign_seal
 from provlineage.signer import Signer

@@ -12,7 +12,7 @@ Measures, side by side in one run, for two record shapes (small: a 5-feature dic
   output, two SHA-256 digests, one JSON line appended to a buffered file), with no ids, Merkle tree or locking;
 * for a run of 10,000 small records: building an inclusion proof from the log, and verifying proofs.
 
-Run: ``python benchmarks/bench_inference.py [--records N] [--rounds R]``.  Each measurement is the best of R
+Run: ``python benchmarks/bench_inference.py [--records N] [--rounds R] [--quick]``.  Each measurement is the best of R
 interleaved runs (other processes on the machine slow single runs down).  Data is generated locally in a temp dir.
 """
 
@@ -146,7 +146,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=100_000, help="small records (large: a fifth of these)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved runs per measurement (the best counts)")
+    parser.add_argument("--quick", action="store_true", help="20,000 small records, 2 rounds")
     args = parser.parse_args()
+    if args.quick:
+        args.records, args.rounds = 20_000, 2
     logging.basicConfig(level=logging.WARNING)
     small, large = _small(args.records + 1), _large(args.records // 5 + 1)
     with tempfile.TemporaryDirectory(prefix="bench-inference-") as tmp:

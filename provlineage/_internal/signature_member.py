@@ -116,7 +116,7 @@ def split_located_member(
     if start < 0 or line.find(_SIGNATURE_MEMBER, start + len(_SIGNATURE_MEMBER)) >= 0:
         return None  # not there, or there twice
     end = start + len(_SIGNATURE_MEMBER) + len(facet_text)
-    if line[start + len(_SIGNATURE_MEMBER) : end] != facet_text:
+    if not line.startswith(facet_text, start + len(_SIGNATURE_MEMBER)):
         return None
     try:
         facet = (decode or _DECODER.decode)(facet_text)

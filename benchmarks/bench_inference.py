@@ -6,6 +6,7 @@ Measures, side by side in one run, for two record shapes (small: a 5-feature dic
 * ``Run.log_inference`` (the public API, through ``track()``, a hashed model, no payloads kept), timed from the
   first record to the end of the ``track()`` block (the last batch written and the seal), against the 50,000
   records/s target of issue #14 (small shape);
+* the same with keyed digests (``inference_digest_key=``, HMAC-SHA-256);
 * the same records with the canonical fast path turned off (every value through the general JSON converter), to
   show what the fast path buys;
 * the anchor: the least a hand-written digest log does per record (``json.dumps(sort_keys=True)`` of input and
@@ -35,7 +36,7 @@ from provlineage import inference
 from provlineage._internal import merkle
 from provlineage._internal.canonical import canonical_bytes, prepare
 from provlineage._internal.jsonsafe import to_json_safe
-from provlineage.inference import prove_inference, recorder, verify_inclusion
+from provlineage.inference import prove_inference, recorder, verify_inclusion, write_digest_key
 
 TARGET = 50_000
 Pair = tuple[dict[str, Any], dict[str, Any]]
@@ -76,14 +77,16 @@ def _large(count: int) -> list[Pair]:
     return pairs
 
 
-def _log_run(directory: Path, name: str, pairs: list[Pair]) -> tuple[float, Path, str]:
+def _log_run(directory: Path, name: str, pairs: list[Pair], digest_key: Path | None = None) -> tuple[float, Path, str]:
     """Seconds from the second record to the end of the run (last batch and seal), the log written, the first id."""
     client = OpenLineageClient(
         transport=FileTransport(FileConfig(log_file_path=str(directory / f"{name}.jsonl"), append=True))
     )
     model = directory / "model.bin"
     model.write_bytes(b"\x00" * 4096)
-    with provlineage.track(f"bench.{name}", kind="inference", client=client, environment=False) as run:
+    with provlineage.track(
+        f"bench.{name}", kind="inference", client=client, environment=False, inference_digest_key=digest_key
+    ) as run:
         run.log_model(model, name="bench", role="input")
         first = run.log_inference(*pairs[0])  # opens the log: a once-per-run cost
         started = time.perf_counter()
@@ -126,15 +129,21 @@ def _log_run_general(directory: Path, name: str, pairs: list[Pair]) -> float:
 def _shape(directory: Path, label: str, pairs: list[Pair], rounds: int) -> float:
     """Print one shape's rows (best of ``rounds`` interleaved runs each); returns log_inference's records/s."""
     count = len(pairs) - 1
-    fast, general, anchor = [], [], []
+    key = directory / f"{label}.digest-key"
+    if not key.exists():
+        write_digest_key(key)
+    fast, keyed, general, anchor = [], [], [], []
     for round_ in range(rounds):
         fast.append(_log_run(directory, f"{label}-fast-{round_}", pairs)[0])
+        keyed.append(_log_run(directory, f"{label}-keyed-{round_}", pairs, key)[0])
         general.append(_log_run_general(directory, f"{label}-general-{round_}", pairs))
         anchor.append(_anchor(directory, f"{label}-{round_}", pairs))
     fast_rate, general_rate, anchor_rate = count / min(fast), count / min(general), count / min(anchor)
+    keyed_rate = count / min(keyed)
     sizes = f"{len(json.dumps(pairs[1][0])):,} + {len(json.dumps(pairs[1][1]))} bytes of JSON"
     print(f"{label}: {count:,} records of {sizes}, best of {rounds} interleaved runs")
     print(f"  log_inference             {fast_rate:>10,.0f} records/s   {fast_rate / anchor_rate:5.2f}x the anchor")
+    print(f"  ... keyed digests (HMAC) {keyed_rate:>10,.0f} records/s   {keyed_rate / anchor_rate:5.2f}x the anchor")
     print(
         f"  general converter only    {general_rate:>10,.0f} records/s   fast path is {fast_rate / general_rate:4.2f}x"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
 import stat
@@ -14,6 +15,7 @@ import pytest
 from openlineage.client.client import OpenLineageClient
 
 import provlineage
+from provlineage.inference import DigestKey, InferenceRecorder
 from provlineage.keys import write_key_pair
 from provlineage.transport import SigningTransport
 from provlineage.transport.config import SigningConfig
@@ -118,3 +120,19 @@ def test_a_digest_key_others_can_read_or_a_missing_one_fails_at_track_with_the_f
         provlineage.track("job", kind="inference", inference_digest_key=tmp_path / "missing.key")
     refused = cli("keygen", "--inference-digest-key", str(digest_key))
     assert refused.returncode == 2 and "already exists" in refused.stderr
+
+
+def test_recorder_keyed_digests_are_the_documented_hmac_for_every_record(tmp_path: Path) -> None:
+    key = DigestKey(bytes(range(32)))
+    recorder = InferenceRecorder(
+        tmp_path / "i.jsonl", run_id="r", job_namespace="ns", job_name="job", model_digest=None, digest_key=key
+    )
+    inputs = [({"a": 1}, b'{"a":1}'), ({"b": [0.5, "x"]}, b'{"b":[0.5,"x"]}')]
+    for value, _ in inputs:
+        recorder.record(value, {"p": 0.25})
+    recorder.flush()
+    lines = [json.loads(line) for line in (tmp_path / "i.jsonl").read_text().splitlines()]
+    for line, (_, canonical) in zip(lines, inputs, strict=True):
+        assert line["id"] == "inf-" + hmac.new(key.secret, b"\n" + canonical, hashlib.sha256).hexdigest()[:32]
+        assert line["inputDigest"] == "hmac-sha256:" + hmac.new(key.secret, canonical, hashlib.sha256).hexdigest()
+        assert line["outputDigest"] == "hmac-sha256:" + key.hexdigest(b'{"p":0.25}')

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +38,17 @@ class DigestKey:
 
     def hexdigest(self, data: bytes) -> str:
         return hmac.new(self.secret, data, hashlib.sha256).hexdigest()
+
+    def hexdigester(self) -> Callable[[bytes], str]:
+        """:meth:`hexdigest` with the key set up once (a recorder digests three times per record; ~0.5 us saved each)."""
+        keyed = hmac.new(self.secret, digestmod=hashlib.sha256)
+
+        def hexdigest(data: bytes) -> str:
+            mac = keyed.copy()
+            mac.update(data)
+            return mac.hexdigest()
+
+        return hexdigest
 
 
 def write_digest_key(path: str | os.PathLike[str]) -> DigestKey:

@@ -81,7 +81,7 @@ class InferenceRecorder:
         self._batch_size = max(1, batch_size)
         self._model_prefix = (model_digest or "").encode("ascii") + b"\n"
         self.digest_key = digest_key
-        self._hexdigest = digest_key.hexdigest if digest_key is not None else _sha256_hex
+        self._hexdigest = digest_key.hexdigester() if digest_key is not None else _sha256_hex
         self._digest_prefix = "hmac-sha256:" if digest_key is not None else "sha256:"
         self._tail = f',"runId":"{run_id}","time":"'
         self._pending: list[str] = []

@@ -19,3 +19,7 @@ api_key_option = click.option(
     metavar="KEY",
     help="Bearer token for Marquez (or $PROVLINEAGE_MARQUEZ_API_KEY).",
 )
+
+workers_option = click.option(
+    "--workers", type=int, default=None, help="Processes for signature checks (default: all cores for large logs)."
+)

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from provlineage.cli._options import api_key_option, public_keys_option
+from provlineage.cli._options import api_key_option, public_keys_option, workers_option
 from provlineage.errors import ConfigError
 from provlineage.keys import Keyring
 
@@ -99,9 +99,7 @@ Example (a Neo4j from Docker, see the README's "Neo4j export"):
     metavar="N",
     help="Rows per UNWIND transaction.",
 )
-@click.option(
-    "--workers", type=int, default=None, help="Processes for signature checks (default: all cores for large logs)."
-)
+@workers_option
 def export_neo4j(  # noqa: PLR0917 (one parameter per click option)
     logs: tuple[str, ...],
     marquez_url: str | None,

@@ -14,7 +14,7 @@ import sys
 
 import click
 
-from provlineage.cli._options import api_key_option, public_keys_option
+from provlineage.cli._options import api_key_option, public_keys_option, workers_option
 from provlineage.errors import ProvlineageError
 from provlineage.keys import Keyring
 
@@ -90,9 +90,7 @@ def _render(answer: object, output_format: str) -> str:
     help="Also search this inference log (if it was moved).",
 )
 @click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option(
-    "--workers", type=int, default=None, help="Processes for signature checks (default: all cores for large logs)."
-)
+@workers_option
 def lineage(  # noqa: PLR0917 (one parameter per click option)
     logs: tuple[str, ...],
     marquez_url: str | None,

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from provlineage.cli._options import api_key_option, public_keys_option
+from provlineage.cli._options import api_key_option, public_keys_option, workers_option
 from provlineage.keys import Keyring
 from provlineage.log_input import reject_unusable_logs
 from provlineage.verification import Report, verify_files
@@ -50,9 +50,7 @@ def render_text(report: Report, sources: str) -> str:
 @click.argument("paths", nargs=-1, type=click.Path(dir_okay=False))
 @public_keys_option
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@click.option(
-    "--workers", type=int, default=None, help="Processes for signature checks (default: all cores for large logs)."
-)
+@workers_option
 @click.option(
     "--datasets",
     "recheck_datasets",

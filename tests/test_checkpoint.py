@@ -34,6 +34,8 @@ from provlineage.signer import KeySigner
 from provlineage.signing import ChainLink, sign_event_line
 from provlineage.verification import Report, verify_files
 
+from fixtures.checkpoints import checkpoint_of, verify_with_checkpoint
+
 
 def run_event(index: int) -> RunEvent:
     return RunEvent(
@@ -94,41 +96,6 @@ def auditor_keyring(auditor_dir: Path) -> Keyring:
 
 def event_keyring(key_dir: Path) -> Keyring:
     return Keyring.from_files([key_dir / "public_key.pem"])
-
-
-def checkpoint_of(path: Path, key_dir: Path, out: Path, auditor_dir: Path) -> Path:
-    result = CliRunner().invoke(
-        cli,
-        [
-            "checkpoint",
-            str(path),
-            "--out",
-            str(out),
-            "--private-key",
-            str(auditor_dir / "private_key.pem"),
-            "--public-key",
-            str(key_dir / "public_key.pem"),
-        ],
-    )
-    assert result.exit_code == 0, result.output
-    return out
-
-
-def verify_with_checkpoint(log: Path, key_dir: Path, checkpoint: Path, auditor_dir: Path, *extra: str) -> Any:
-    return CliRunner().invoke(
-        cli,
-        [
-            "verify",
-            str(log),
-            "--public-key",
-            str(key_dir / "public_key.pem"),
-            "--checkpoint",
-            str(checkpoint),
-            "--checkpoint-key",
-            str(auditor_dir / "public_key.pem"),
-            *extra,
-        ],
-    )
 
 
 def test_intact_log_verifies(log: Path, key_dir: Path) -> None:

@@ -12,15 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
 from openlineage.client.transport import get_default_factory
 from openlineage.client.uuid import generate_new_uuid
 
-from provlineage.cli import cli
 from provlineage.keys import Keyring, write_key_pair
 from provlineage.verification import verify_files
 from provlineage.verification.streams import destinations
+
+from fixtures.checkpoints import checkpoint_of, verify_with_checkpoint
 
 SIGNING = "provlineage.transport.SigningTransport"
 FILE_LOG = "provlineage.transport.FileLogTransport"
@@ -124,35 +124,10 @@ def test_a_foreign_stream_fails_verify_even_against_the_checkpoint(
     auditor = tmp_path / "auditor"
     write_key_pair(auditor, "ed25519")
     checkpoint = tmp_path / "checkpoint.json"
-    made = CliRunner().invoke(
-        cli,
-        [
-            "checkpoint",
-            str(log),
-            "--out",
-            str(checkpoint),
-            "--private-key",
-            str(auditor / "private_key.pem"),
-            "--public-key",
-            str(key_dir / "public_key.pem"),
-        ],
-    )
-    assert made.exit_code == 0, made.output
+    checkpoint_of(log, key_dir, checkpoint, auditor)
     with log.open("a") as handle:
         handle.write("\n".join(foreign) + "\n")
-    result = CliRunner().invoke(
-        cli,
-        [
-            "verify",
-            str(log),
-            "--public-key",
-            str(key_dir / "public_key.pem"),
-            "--checkpoint",
-            str(checkpoint),
-            "--checkpoint-key",
-            str(auditor / "public_key.pem"),
-        ],
-    )
+    result = verify_with_checkpoint(log, key_dir, checkpoint, auditor)
     assert result.exit_code == 1, result.output
     assert "foreign-stream" in result.output and "host-b" in result.output
 

@@ -75,6 +75,8 @@ class EventCheck:
     previous_digest: str | None = None
     authenticated_by: str | None = None
     """``signature`` (its own) or ``chain`` (the next event of its stream links to its digest)."""
+    withheld: tuple[str, ...] = ()
+    """JSON Pointers of the values withheld after signing (status ``withheld``)."""
 
 
 def verify_signature(key: PublicKey, signature: bytes, message: bytes) -> bool:
@@ -189,7 +191,7 @@ class PendingCheck:
         self.check.status, self.check.reason, self.check.authenticated_by = Status.VALID, "", how
         withheld = count_withheld(self._event) if self._event is not None else self.withheld
         if withheld:
-            self.check.status = Status.WITHHELD
+            self.check.status, self.check.withheld = Status.WITHHELD, tuple(withheld)
             self.check.reason = f"verified, with {len(withheld)} value(s) withheld: {', '.join(withheld)}"
         return self.check
 

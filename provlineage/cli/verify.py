@@ -40,7 +40,7 @@ def render_text(report: Report, sources: str) -> str:
         )
     result = "RESULT: OK" if report.ok else "RESULT: FAILED"
     if withheld:
-        values = sum(int(record.reason.split("with ", 1)[1].split(" ", 1)[0]) for record in withheld)
+        values = sum(len(record.withheld) for record in withheld)
         result += f" (verified, with {values} value(s) withheld from {len(withheld)} event(s))"
     lines.append(result)
     return "\n".join(lines)

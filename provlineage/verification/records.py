@@ -45,6 +45,7 @@ def _result(source: str, number: int, check: EventCheck, value: Any, keep_event:
         check.previous_digest,
         check.authenticated_by,
         value if keep_event and isinstance(value, dict) else None,
+        check.withheld,
     )
 
 
@@ -159,6 +160,7 @@ def authenticate(items: list[Inspected], *, every_signature: bool = False) -> li
             if pending is not None:
                 record.status, record.reason = check.status, check.reason
                 record.digest, record.authenticated_by = check.digest, check.authenticated_by
+                record.withheld = check.withheld
                 if check.stream is not None:
                     if check.status.chained:
                         vouchers[check.stream] = (check.sequence, check.previous_digest, check.key_id)  # type: ignore[assignment]

@@ -23,12 +23,13 @@ class RecordResult:
     previous_digest: str | None = None
     authenticated_by: str | None = None
     event: dict[str, Any] | None = None
+    withheld: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["status"] = self.status.value
         data.pop("event")
-        return {key: value for key, value in data.items() if value not in (None, "")}
+        return {key: value for key, value in data.items() if value not in (None, "", ())}
 
 
 @dataclass

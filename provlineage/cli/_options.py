@@ -23,3 +23,7 @@ api_key_option = click.option(
 workers_option = click.option(
     "--workers", type=int, default=None, help="Processes for signature checks (default: all cores for large logs)."
 )
+
+marquez_source_option = click.option(
+    "--marquez", "marquez_url", metavar="URL", help="Read the events from Marquez (base URL) instead of log files."
+)

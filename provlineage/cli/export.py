@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from provlineage.cli._options import api_key_option, public_keys_option, workers_option
+from provlineage.cli._options import api_key_option, marquez_source_option, public_keys_option, workers_option
 from provlineage.errors import ConfigError
 from provlineage.keys import Keyring
 
@@ -56,9 +56,7 @@ Example (a Neo4j from Docker, see the README's "Neo4j export"):
 
 @export.command("neo4j", epilog=_EXAMPLE)
 @click.argument("logs", nargs=-1, type=click.Path(dir_okay=False))
-@click.option(
-    "--marquez", "marquez_url", metavar="URL", help="Read the events from Marquez (base URL) instead of log files."
-)
+@marquez_source_option
 @api_key_option
 @public_keys_option
 @click.option(

@@ -14,7 +14,7 @@ import sys
 
 import click
 
-from provlineage.cli._options import api_key_option, public_keys_option, workers_option
+from provlineage.cli._options import api_key_option, marquez_source_option, public_keys_option, workers_option
 from provlineage.errors import ProvlineageError
 from provlineage.keys import Keyring
 
@@ -56,9 +56,7 @@ def _render(answer: object, output_format: str) -> str:
 
 @click.command()
 @click.argument("logs", nargs=-1, type=click.Path(dir_okay=False))
-@click.option(
-    "--marquez", "marquez_url", metavar="URL", help="Read the events from Marquez (base URL) instead of log files."
-)
+@marquez_source_option
 @api_key_option
 @public_keys_option
 @click.option(

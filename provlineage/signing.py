@@ -177,7 +177,7 @@ def sign_event_line(
 
 
 def _commit_withholdable(event: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any], dict[str, str]]:
-    """``(salts, signed view, marker digest -> value text)``: what ``committed_view(event, new_salts(event))`` gives.
+    """``(salts, signed view, marker digest -> value text)``: ``committed_view`` of ``event`` under fresh salts, one per withholdable leaf.
 
     One walk of each withholdable subtree, building its committed copy as it goes (pointers grow as the walk
     descends; each value is serialized once; randomness is read once per event).  The rest of the view is shared,

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -92,18 +91,6 @@ def withholdable_leaves(event: dict[str, Any]) -> Iterator[tuple[str, Any]]:
         if value is not None:
             for path, leaf in _leaves(value, root):
                 yield pointer_of(path), leaf
-
-
-def new_salts(event: dict[str, Any]) -> dict[str, str]:
-    """A fresh salt for every withholdable leaf of ``event`` (empty when it has none)."""
-    pointers = [pointer for pointer, _ in withholdable_leaves(event)]
-    if not pointers:
-        return {}
-    randomness = os.urandom(SALT_BYTES * len(pointers))
-    return {
-        pointer: base64.urlsafe_b64encode(randomness[i * SALT_BYTES : (i + 1) * SALT_BYTES]).decode("ascii").rstrip("=")
-        for i, pointer in enumerate(pointers)
-    }
 
 
 def _salt_bytes(salt: str) -> bytes:

@@ -7,8 +7,8 @@ next event of the same stream).
 
 from __future__ import annotations
 
-import base64
 import binascii
+import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import Enum
@@ -32,7 +32,7 @@ from provlineage._internal.signature_member import (
 )
 from provlineage.errors import CanonicalizationError
 from provlineage.keys import Keyring, PublicKey, signature_algorithm
-from provlineage.signing import PAYLOAD_TYPE, ChainLink, _payload_parts, digest_of, pae
+from provlineage.signing import PAYLOAD_TYPE, digest_of, pae, payload_parts
 
 _RSA_PSS_VERIFY = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.AUTO)
 
@@ -115,6 +115,9 @@ class PendingCheck:
     the stored line with the signature member cut out (no parsing: works for lines provlineage wrote) and the full
     canonical form of the parsed event (works for any honest re-serialization, e.g. Marquez's).  A *quick* check
     (from :func:`inspect_signed_line`) has only the first; when it fails, the caller inspects the record fully.
+    A quick check hashes that body at once and keeps only its digest (``view_digest``) and a way to rebuild it
+    (``view_source``): a log's records are all inspected before the first is authenticated, and holding every
+    record's body until then would triple the memory a verify takes.
     """
 
     __slots__ = (
@@ -124,12 +127,14 @@ class PendingCheck:
         "_line_view",
         "_may_hold_nulls",
         "_parts",
+        "_view_source",
         "algorithm",
         "check",
         "facet_digest",
         "key",
         "quick",
         "signature",
+        "view_digest",
         "withheld",
     )
 
@@ -144,10 +149,13 @@ class PendingCheck:
         event: Any = None,
         line_view: str | None = None,
         may_hold_nulls: bool = True,
+        view_digest: str | None = None,
+        view_source: Callable[[], str | None] | None = None,
     ) -> None:
         self.check, self.key, self.algorithm, self.signature = check, key, algorithm, signature
         self.facet_digest = facet_digest
         self._event, self._line_view, self._may_hold_nulls = event, line_view, may_hold_nulls
+        self.view_digest, self._view_source = view_digest, view_source
         self.quick = event is None
         self._bodies: list[bytes] | None = None
         self._parts: tuple[bytes, bytes] = (b"", b"")
@@ -158,13 +166,14 @@ class PendingCheck:
     def _first_bodies(self) -> list[bytes]:
         """The payload parts, and the body with the stored line's view when there is one (built once)."""
         if self._bodies is None:
-            chain = None
-            if self.check.stream is not None:
-                chain = ChainLink(self.check.stream, self.check.sequence, self.check.previous_digest)  # type: ignore[arg-type]
-            self._parts = _payload_parts(self.algorithm, self.check.key_id, chain)  # type: ignore[arg-type]
+            check = self.check
+            self._parts = payload_parts(
+                self.algorithm, check.key_id, check.stream, check.sequence, check.previous_digest
+            )  # type: ignore[arg-type]
             self._bodies = []
-            if self._line_view is not None:
-                self._bodies.append(self._parts[0] + self._line_view.encode("utf-8", "surrogatepass") + self._parts[1])
+            view = self._line_view if self._view_source is None else self._view_source()
+            if view is not None:
+                self._bodies.append(self._parts[0] + view.encode("utf-8", "surrogatepass") + self._parts[1])
         return self._bodies
 
     def _candidate_bodies(self) -> Iterator[bytes]:
@@ -183,7 +192,7 @@ class PendingCheck:
             self._bodies.append(full)
             yield full
 
-    def _accept(self, body: bytes, digest: str, how: str) -> EventCheck:
+    def _accept(self, digest: str, how: str) -> EventCheck:
         self.check.digest = digest
         if self.facet_digest != digest:
             self.check.reason = "the digest field was altered (the signed content is intact)"
@@ -198,22 +207,19 @@ class PendingCheck:
     def by_signature(self) -> EventCheck:
         for body in self._candidate_bodies():
             if verify_signature(self.key, self.signature, pae(PAYLOAD_TYPE, body)):
-                return self._accept(body, digest_of(body), "signature")
+                return self._accept(digest_of(body), "signature")
         if not self.check.reason:
             self.check.reason = "signature does not match the event: the event or its chain position was altered"
         return self.check
 
     def by_successor(self, linked_digest: str) -> EventCheck:
         """Authenticated through the next event's verified ``previousDigest``; falls back to the own signature."""
-        bodies = self._first_bodies()
-        if bodies:  # the stored line's view, the body of nearly every record: tried without the generator
-            digest = digest_of(bodies[0])
-            if digest == linked_digest:
-                return self._accept(bodies[0], digest, "chain")
+        if self.view_digest == linked_digest:  # the stored line's view, the body of nearly every record
+            return self._accept(linked_digest, "chain")
         for body in self._candidate_bodies():
             digest = digest_of(body)
             if digest == linked_digest:
-                return self._accept(body, digest, "chain")
+                return self._accept(digest, "chain")
         return self.by_signature()
 
 
@@ -251,7 +257,7 @@ def _inspect_facet(facet: Any, keyring: Keyring) -> EventCheck | tuple[EventChec
         result.reason = f"algorithm {algorithm!r} does not match the {key_algorithm} key {kid}"
         return result
     try:
-        signature = base64.b64decode(facet.get("signature", ""), validate=True)
+        signature = binascii.a2b_base64(facet.get("signature", ""), strict_mode=True)
     except (binascii.Error, TypeError, ValueError):
         result.reason = "signature is not valid base64"
         return result
@@ -275,7 +281,8 @@ def inspect_signed_line(line: str, keyring: Keyring, *, commit: CommitLine | Non
     split = split_signature_member(line, in_run_facets=True)
     if split is None:
         return None
-    return _pending_of_line(line, *split, keyring, commit)
+    again = lambda: split_signature_member(line, in_run_facets=True)  # noqa: E731
+    return _pending_of_line(line, split, keyring, commit=commit, split_again=again)
 
 
 def inspect_located_line(
@@ -294,25 +301,55 @@ def inspect_located_line(
     split = split_located_member(line, facet_text, decode)
     if split is None:
         return None
-    return _pending_of_line(line, *split, keyring, commit)
+    again = lambda: split_located_member(line, facet_text, decode)  # noqa: E731
+    return _pending_of_line(line, split, keyring, commit=commit, split_again=again)
+
+
+def _signed_view(line: str, facet: Any, view_text: str, commit: CommitLine | None) -> tuple[str, list[str]] | None:
+    """(signed view text, withheld pointers) of a split line: salted values make the two differ."""
+    if (isinstance(facet, dict) and SALTS in facet) or _WITHHELD_KEY in view_text:
+        return commit(line, view_text, facet.get(SALTS)) if commit is not None else None
+    return view_text, []
 
 
 def _pending_of_line(
-    line: str, facet: Any, view_text: str, keyring: Keyring, commit: CommitLine | None
+    line: str,
+    split: tuple[Any, str],
+    keyring: Keyring,
+    *,
+    commit: CommitLine | None,
+    split_again: Callable[[], tuple[Any, str] | None],
 ) -> PendingCheck | None:
-    withheld: list[str] = []
-    if (isinstance(facet, dict) and SALTS in facet) or _WITHHELD_KEY in view_text:
-        # salted values: the signed view differs from the stored one
-        committed = commit(line, view_text, facet.get(SALTS)) if commit is not None else None
-        if committed is None:
-            return None
-        view_text, withheld = committed
+    """The quick check of a line split into (signature facet, view text); ``split_again`` repeats the split when
+    the body is needed once more (only its digest is kept)."""
+    facet, view_text = split
+    signed = _signed_view(line, facet, view_text, commit)
+    if signed is None:
+        return None
     inspected = _inspect_facet(facet, keyring)
     if isinstance(inspected, EventCheck):
         return None
     check, key, algorithm, signature = inspected
-    pending = PendingCheck(check, key, algorithm, signature, facet.get("digest"), line_view=view_text)
-    pending.withheld = withheld
+    prefix, suffix = payload_parts(algorithm, check.key_id, check.stream, check.sequence, check.previous_digest)  # type: ignore[arg-type]
+    hasher = hashlib.sha256(prefix)
+    hasher.update(signed[0].encode("utf-8", "surrogatepass"))
+    hasher.update(suffix)
+
+    def view_again() -> str | None:
+        split = split_again()
+        again = None if split is None else _signed_view(line, *split, commit)
+        return None if again is None else again[0]
+
+    pending = PendingCheck(
+        check,
+        key,
+        algorithm,
+        signature,
+        facet.get("digest"),
+        view_digest="sha256:" + hasher.hexdigest(),
+        view_source=view_again,
+    )
+    pending.withheld = signed[1]
     return pending
 
 

@@ -67,28 +67,42 @@ def _payload_parts(algorithm: str, kid: str, chain: ChainLink | None) -> tuple[b
 
     Members sort as algorithm < canonicalization < chain < event < keyId (and previousDigest < sequence < stream
     inside chain), so the event sits between two short parts and a verifier can splice the event text of a
-    canonical log line in without re-serializing it.  Built by hand because it runs for every record verified;
-    ``tests/test_signing.py`` checks it against ``canonical_bytes`` of the same document.
+    canonical log line in without re-serializing it.  ``tests/test_signing.py`` checks it against
+    ``canonical_bytes`` of the same document.
     """
-    head = f'{{"algorithm":{_json_string(algorithm)},"canonicalization":{_CANONICALIZATION_JSON}'
-    if chain is not None:
-        previous = "" if chain.previous_digest is None else f'"previousDigest":{_json_string(chain.previous_digest)},'
-        if isinstance(chain.sequence, bool) or not isinstance(chain.sequence, int):
-            raise SigningError(f"chain sequence {chain.sequence!r} is not an integer", "use a positive integer")
-        head += f',"chain":{{{previous}"sequence":{chain.sequence},"stream":{_json_string(chain.stream)}}}'
-    # surrogatepass: a lone surrogate (which canonical_bytes refuses to sign) only makes the signature mismatch
-    return (head + ',"event":').encode("utf-8", "surrogatepass"), f',"keyId":{_json_string(kid)}}}'.encode(
-        "utf-8", "surrogatepass"
+    if chain is None:
+        return payload_parts(algorithm, kid, None, None, None)
+    return payload_parts(algorithm, kid, chain.stream, chain.sequence, chain.previous_digest)
+
+
+def payload_parts(
+    algorithm: str, kid: str, stream: str | None, sequence: int | None, previous: str | None
+) -> tuple[bytes, bytes]:
+    """:func:`_payload_parts` from the chain's fields: built by hand, as it runs for every record verified."""
+    head, tail, suffix = _fixed_parts(algorithm, kid, stream)
+    if stream is None:
+        return head, suffix
+    if isinstance(sequence, bool) or not isinstance(sequence, int):
+        raise SigningError(f"chain sequence {sequence!r} is not an integer", "use a positive integer")
+    linked = (
+        b"" if previous is None else b'"previousDigest":%b,' % _ENCODE_STRING(previous).encode("utf-8", "surrogatepass")
     )
-
-
-_CANONICALIZATION_JSON = json.dumps(CANONICALIZATION)
+    return b'%b%b"sequence":%d%b' % (head, linked, sequence, tail), suffix
 
 
 @functools.lru_cache(maxsize=256)
-def _json_string(text: str) -> str:
-    """RFC 8785 spelling of a string (as ``json`` writes it with ``ensure_ascii=False``); cached: keys repeat."""
-    return _ENCODE_STRING(text)
+def _fixed_parts(algorithm: str, kid: str, stream: str | None) -> tuple[bytes, bytes, bytes]:
+    """(start, end of the chain member and start of the event, suffix): the parts one stream's records share."""
+    head = f'{{"algorithm":{_ENCODE_STRING(algorithm)},"canonicalization":{_CANONICALIZATION_JSON}'
+    # surrogatepass: a lone surrogate (which canonical_bytes refuses to sign) only makes the signature mismatch
+    suffix = f',"keyId":{_ENCODE_STRING(kid)}}}'.encode("utf-8", "surrogatepass")
+    if stream is None:
+        return (head + ',"event":').encode("utf-8", "surrogatepass"), b"", suffix
+    tail = f',"stream":{_ENCODE_STRING(stream)}}},"event":'
+    return (head + ',"chain":{').encode("utf-8", "surrogatepass"), tail.encode("utf-8", "surrogatepass"), suffix
+
+
+_CANONICALIZATION_JSON = json.dumps(CANONICALIZATION)
 
 
 def digest_of(body: bytes) -> str:

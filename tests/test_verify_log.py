@@ -135,7 +135,9 @@ def test_forked_pooled_and_failed_workers_agree_with_serial(
     pooled = check_lines(log, keyring, workers=2)
     assert [(r.line, r.status, r.digest) for r in pooled] == serial
     monkeypatch.undo()
-    monkeypatch.setattr(parallel.pickle, "dumps", lambda *_, **__: 1 / 0)  # every child fails
+    import pickle
+
+    monkeypatch.setattr(pickle, "dumps", lambda *_, **__: 1 / 0)  # every child fails
     assert [(r.line, r.status, r.digest) for r in check_lines(log, keyring, workers=3)] == serial
 
 

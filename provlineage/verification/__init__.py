@@ -18,13 +18,15 @@ from typing import Any
 from provlineage._internal.collection import collection_paused
 from provlineage.keys import Keyring
 from provlineage.verification.chains import analyze_chains
-from provlineage.verification.parallel import PARALLEL_THRESHOLD, check_lines
-from provlineage.verification.reading import read_log
+from provlineage.verification.parallel import PARALLEL_THRESHOLD, check_lines, fork_allowed
+from provlineage.verification.ranges import PARALLEL_BYTES, check_files_forked
+from provlineage.verification.reading import log_sizes, read_log
 from provlineage.verification.records import Inspected, _inspect, authenticate, inspect_line
 from provlineage.verification.results import ChainFinding, RecordResult, Report, StreamSummary
 from provlineage.verification.streams import foreign_streams
 
 __all__ = [
+    "PARALLEL_BYTES",
     "PARALLEL_THRESHOLD",
     "ChainFinding",
     "Inspected",
@@ -56,14 +58,34 @@ def verify_files(
     workers: int | None = None,
     every_signature: bool = False,
 ) -> Report:
-    """Verify JSON Lines logs, in the order given (one log split over several files is read as one)."""
+    """Verify JSON Lines logs, in the order given (one log split over several files is read as one).
+
+    From :data:`PARALLEL_BYTES` on (or when ``workers`` says so), the logs are split into byte ranges that forked
+    processes read and check on all cores (:mod:`provlineage.verification.ranges`).
+    """
     with collection_paused():  # lines, results and findings: many objects, no cycles
+        sizes = log_sizes(list(paths))
+        count = _file_workers(workers, sum(size for _, size in sizes))
+        if count > 1 and fork_allowed():
+            results = check_files_forked(
+                sizes, count, keyring, keep_events=keep_events, every_signature=every_signature
+            )
+            return build_report(results)
         lines: list[tuple[str, int, str]] = []
         for path in paths:
             lines.extend(read_log(path))
         return build_report(
             check_lines(lines, keyring, keep_events=keep_events, workers=workers, every_signature=every_signature)
         )
+
+
+def _file_workers(requested: int | None, total_bytes: int) -> int:
+    if requested is not None:
+        return max(1, requested)
+    if total_bytes < PARALLEL_BYTES:
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(cores, 8))
 
 
 def verify_records(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gc
 import os
-import pickle
 import threading
 from collections.abc import Sequence
 from dataclasses import fields
@@ -60,10 +59,17 @@ def _ranges(total: int, count: int) -> list[tuple[int, int]]:
     return [(start, min(start + size, total)) for start in range(0, total, size)]
 
 
+def fork_allowed() -> bool:
+    """Whether a forked child is safe: ``fork`` exists and no other thread could hold a lock the child needs."""
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
 def _fork_range(
     lines: Sequence[tuple[str, int, str]], start: int, stop: int, options: tuple[Any, ...]
 ) -> tuple[int, int]:
     """Fork a child that checks ``lines[start:stop]`` and writes its pickled rows to a pipe: (pid, read end)."""
+    import pickle  # here: most verifications run on one process
+
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns
@@ -89,6 +95,8 @@ def _check_forked(
     finally:
         gc.unfreeze()
     results = _check_chunk(lines[ranges[0][0] : ranges[0][1]], *options)
+    import pickle  # here: most verifications run on one process
+
     for start, stop, pid, read_end in children:
         with os.fdopen(read_end, "rb") as source:
             data = source.read()
@@ -144,6 +152,6 @@ def check_lines(
         if count == 1 or len(lines) < 2:
             return _check_chunk(lines, *options)
         ranges = _ranges(len(lines), count)
-        if hasattr(os, "fork") and threading.active_count() == 1:
+        if fork_allowed():
             return _check_forked(lines, ranges, options)
         return _check_pooled(lines, ranges, keyring, options)

@@ -1,0 +1,121 @@
+"""Logs checked on several processes, each reading its own byte range: the same answer as one process reading all."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_verify_log import signed_events
+
+from provlineage.errors import ProvlineageError
+from provlineage.keys import Keyring
+from provlineage.signature_check import Status
+from provlineage.signing import signed_event_text
+from provlineage.verification import Report, parallel, ranges, verify_files
+from provlineage.verification.ranges import plan_ranges
+from provlineage.verification.reading import read_log, read_segment
+
+
+def _answer(report: Report) -> tuple[object, ...]:
+    """Everything a report says, except which of two equivalent proofs authenticated a record (a range's last
+    record is checked by its own signature instead of its successor's link)."""
+    records = [
+        (r.source, r.line, r.status, r.reason, r.digest, r.stream, r.sequence, r.withheld) for r in report.records
+    ]
+    return records, report.chain, report.streams, report.ok
+
+
+@pytest.fixture
+def keyring(key_dir: Path) -> Keyring:
+    return Keyring.from_files([key_dir / "public_key.pem"])
+
+
+@pytest.fixture
+def awkward_logs(tmp_path: Path, key_dir: Path) -> list[Path]:
+    """Three files of one log: blank lines, CRLF, bad UTF-8, a tampered and a torn record, an empty file, no final
+    newline; stream ``host/s`` runs across the first two files."""
+    texts = [signed_event_text(event) for event in signed_events(key_dir, 60)]
+    texts[17] = texts[17].replace('"name":"job"', '"name":"jab"')  # tampered
+    first = "\n".join(texts[:25]) + "\n\n   \n" + texts[25] + "\r\n" + "\n".join(texts[26:30]) + "\n"
+    second = b"\xff\xfe not utf-8 \xc3\n" + ("\n".join(texts[30:59]) + "\n" + texts[59][:200]).encode()
+    other = [signed_event_text(event) for event in signed_events(key_dir, 7, stream="host/other")]
+    paths = [tmp_path / "a.jsonl", tmp_path / "b.jsonl", tmp_path / "empty.jsonl", tmp_path / "c.jsonl"]
+    paths[0].write_text(first)
+    paths[1].write_bytes(second)
+    paths[2].write_text("")
+    paths[3].write_text("\n".join(other))  # no final newline
+    return paths
+
+
+@pytest.mark.parametrize("workers", [2, 3, 4, 7, 40])
+def test_ranges_give_the_serial_answer(
+    awkward_logs: list[Path], keyring: Keyring, workers: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serial = verify_files(awkward_logs, keyring, workers=1)
+    assert {r.status for r in serial.records} >= {Status.VALID, Status.FAILED, Status.MALFORMED, Status.TORN}
+    forks = []
+    fork_range = ranges._fork_range
+    monkeypatch.setattr(ranges, "_fork_range", lambda *args: forks.append(1) or fork_range(*args))
+    assert _answer(verify_files(awkward_logs, keyring, workers=workers)) == _answer(serial)
+    assert len(forks) == workers - 1 or (workers > 4 and forks)  # 40 ranges of a small log: some are empty
+
+
+def test_a_failed_child_leaves_its_range_to_the_parent(
+    awkward_logs: list[Path], keyring: Keyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serial = _answer(verify_files(awkward_logs, keyring, workers=1))
+    monkeypatch.setattr(pickle, "dumps", lambda *_, **__: 1 / 0)  # every child dies before it answers
+    assert _answer(verify_files(awkward_logs, keyring, workers=3)) == serial
+
+
+def test_other_threads_mean_no_fork(
+    awkward_logs: list[Path], keyring: Keyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serial = _answer(verify_files(awkward_logs, keyring, workers=1))
+    monkeypatch.setattr(parallel.threading, "active_count", lambda: 2)
+    assert not parallel.fork_allowed()
+    assert _answer(verify_files(awkward_logs, keyring, workers=2)) == serial
+
+
+def test_unreadable_logs_are_named_before_any_work(tmp_path: Path, keyring: Keyring) -> None:
+    with pytest.raises(ProvlineageError, match="does not exist"):
+        verify_files([tmp_path / "missing.jsonl"], keyring, workers=2)
+    with pytest.raises(ProvlineageError, match="is a directory"):
+        verify_files([tmp_path], keyring, workers=2)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    files=st.lists(
+        st.lists(st.binary(max_size=12).map(lambda b: b.replace(b"\n", b"")), max_size=8).map(b"\n".join),
+        min_size=1,
+        max_size=4,
+    ),
+    count=st.integers(1, 9),
+)
+def test_ranges_cover_every_line_once(tmp_path_factory: pytest.TempPathFactory, files: list[bytes], count: int) -> None:
+    """Whatever the sizes, ranges cover each file exactly once, in order, cut only just after a newline."""
+    folder = tmp_path_factory.mktemp("logs")
+    sizes = []
+    for index, data in enumerate(files):
+        path = folder / f"{index}.jsonl"
+        path.write_bytes(data)
+        sizes.append((str(path), len(data)))
+    ranges = plan_ranges(sizes, count)
+    assert len(ranges) == count
+    segments = [segment for segments in ranges for segment in segments]
+    for path, size in sizes:
+        mine = [s for s in segments if s.path == path]
+        assert [s.start for s in mine] == [0, *(s.stop for s in mine)][: len(mine)]  # contiguous, from 0
+        assert (mine[-1].stop if mine else 0) == size
+        data = Path(path).read_bytes()
+        assert all(s.start == 0 or data[s.start - 1 : s.start] == b"\n" for s in mine)
+        pieced, before = [], 0
+        for segment in mine:
+            lines, physical = read_segment(segment)
+            pieced += [(source, before + number, text) for source, number, text in lines]
+            before += physical
+        assert pieced == read_log(path)

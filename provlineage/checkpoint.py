@@ -34,11 +34,11 @@ from pathlib import Path
 from typing import Any
 
 from provlineage._internal.canonical import canonical_bytes, loads
+from provlineage._internal.payload import pae
 from provlineage.errors import ProvlineageError, SigningError
 from provlineage.keys import Keyring, signature_algorithm
 from provlineage.signature_check import verify_signature
 from provlineage.signer import Signer
-from provlineage.signing import pae
 from provlineage.verification import ChainFinding, Report
 
 CHECKPOINT_PAYLOAD_TYPE = "application/vnd.provlineage.checkpoint+json;version=1"

@@ -11,13 +11,16 @@ import hashlib
 import logging
 import os
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives._serialization import Encoding, PublicFormat
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from provlineage.errors import KeyLoadError
+
+if TYPE_CHECKING:  # keys are read with os only: `provlineage verify` does not pay for pathlib's import
+    from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +179,7 @@ def read_passphrase(passphrase_env: str | None) -> bytes | None:
 _WARNED_UNENCRYPTED: set[str] = set()
 
 
-def _warn_unencrypted(path: Path, passphrase_env: str) -> None:
+def _warn_unencrypted(path: str, passphrase_env: str) -> None:
     """Once per key file and process: a passphrase is configured, yet the key on disk is not encrypted."""
     if str(path) in _WARNED_UNENCRYPTED:
         return
@@ -190,16 +193,18 @@ def _warn_unencrypted(path: Path, passphrase_env: str) -> None:
     )
 
 
-def _read_pem(path: Path, role: str) -> bytes:
+def _read_pem(path: str, role: str) -> bytes:
     try:
-        return Path(path).read_bytes()
+        with open(path, "rb") as handle:
+            return handle.read()
     except FileNotFoundError:
         raise KeyLoadError(
             f"{role} key file {path} does not exist", "check the path, or create a key pair with `provlineage keygen`"
         ) from None
     except IsADirectoryError:
         raise KeyLoadError(
-            f"{role} key file {path} is a directory", f"pass the PEM file inside it, e.g. {path / f'{role}_key.pem'}"
+            f"{role} key file {path} is a directory",
+            f"pass the PEM file inside it, e.g. {os.path.join(path, f'{role}_key.pem')}",
         ) from None
     except OSError as error:
         raise KeyLoadError(
@@ -209,13 +214,13 @@ def _read_pem(path: Path, role: str) -> bytes:
 
 def load_private_key(path: str | os.PathLike[str], *, passphrase_env: str | None = None) -> PrivateKey:
     """Load a PEM private key, decrypting it with the passphrase in ``$passphrase_env`` when it is encrypted."""
-    path = Path(path)
+    path = os.fspath(path)
     data = _read_pem(path, "private")
     if b"PRIVATE KEY" not in data:
         if b"PUBLIC KEY" in data:
             raise KeyLoadError(
                 f"{path} holds a public key where a private key is needed",
-                f"point private_key at the signing key ({PRIVATE_KEY_FILE}), not {path.name}",
+                f"point private_key at the signing key ({PRIVATE_KEY_FILE}), not {os.path.basename(path)}",
             )
         raise KeyLoadError(f"{path} is not a PEM private key", "pass a key written by `provlineage keygen`")
     encrypted = b"ENCRYPTED" in data
@@ -249,7 +254,7 @@ def load_private_key(path: str | os.PathLike[str], *, passphrase_env: str | None
 
 def load_public_key(path: str | os.PathLike[str]) -> PublicKey:
     """Load a PEM public key (SubjectPublicKeyInfo)."""
-    path = Path(path)
+    path = os.fspath(path)
     data = _read_pem(path, "public")
     if b"PRIVATE KEY" in data:
         raise KeyLoadError(

@@ -25,6 +25,7 @@ from provlineage._internal.canonical import (
     project_event,
 )
 from provlineage._internal.commitments import SALTS, committed_view, count_withheld
+from provlineage._internal.payload import PAYLOAD_TYPE, digest_of, pae, payload_parts
 from provlineage._internal.signature_member import (
     _WITHHELD_KEY,
     split_located_member,
@@ -32,7 +33,6 @@ from provlineage._internal.signature_member import (
 )
 from provlineage.errors import CanonicalizationError
 from provlineage.keys import Keyring, PublicKey, signature_algorithm
-from provlineage.signing import PAYLOAD_TYPE, digest_of, pae, payload_parts
 
 _RSA_PSS_VERIFY = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.AUTO)
 

@@ -15,8 +15,6 @@ part of the event the signature does not cover, and every field of it that matte
 from __future__ import annotations
 
 import base64
-import functools
-import hashlib
 import json
 import os
 import re
@@ -40,10 +38,10 @@ from provlineage._internal.commitments import (
     marker_digest,
 )
 from provlineage._internal.constants import PRODUCER, schema_url
+from provlineage._internal.payload import PAYLOAD_TYPE, digest_of, pae, payload_parts, split_member
 from provlineage.errors import SigningError
 from provlineage.signer import Signer
 
-PAYLOAD_TYPE = "application/vnd.provlineage.event+json;version=1"
 _SIGNATURE_SCHEMA = schema_url("SignatureRunFacet")
 
 
@@ -54,12 +52,6 @@ class ChainLink:
     stream: str
     sequence: int
     previous_digest: str | None
-
-
-def pae(payload_type: str, body: bytes) -> bytes:
-    """DSSE v1 pre-authentication encoding."""
-    kind = payload_type.encode("utf-8")
-    return b"DSSEv1 %d %b %d %b" % (len(kind), kind, len(body), body)
 
 
 def _payload_parts(algorithm: str, kid: str, chain: ChainLink | None) -> tuple[bytes, bytes]:
@@ -73,40 +65,6 @@ def _payload_parts(algorithm: str, kid: str, chain: ChainLink | None) -> tuple[b
     if chain is None:
         return payload_parts(algorithm, kid, None, None, None)
     return payload_parts(algorithm, kid, chain.stream, chain.sequence, chain.previous_digest)
-
-
-def payload_parts(
-    algorithm: str, kid: str, stream: str | None, sequence: int | None, previous: str | None
-) -> tuple[bytes, bytes]:
-    """:func:`_payload_parts` from the chain's fields: built by hand, as it runs for every record verified."""
-    head, tail, suffix = _fixed_parts(algorithm, kid, stream)
-    if stream is None:
-        return head, suffix
-    if isinstance(sequence, bool) or not isinstance(sequence, int):
-        raise SigningError(f"chain sequence {sequence!r} is not an integer", "use a positive integer")
-    linked = (
-        b"" if previous is None else b'"previousDigest":%b,' % _ENCODE_STRING(previous).encode("utf-8", "surrogatepass")
-    )
-    return b'%b%b"sequence":%d%b' % (head, linked, sequence, tail), suffix
-
-
-@functools.lru_cache(maxsize=256)
-def _fixed_parts(algorithm: str, kid: str, stream: str | None) -> tuple[bytes, bytes, bytes]:
-    """(start, end of the chain member and start of the event, suffix): the parts one stream's records share."""
-    head = f'{{"algorithm":{_ENCODE_STRING(algorithm)},"canonicalization":{_CANONICALIZATION_JSON}'
-    # surrogatepass: a lone surrogate (which canonical_bytes refuses to sign) only makes the signature mismatch
-    suffix = f',"keyId":{_ENCODE_STRING(kid)}}}'.encode("utf-8", "surrogatepass")
-    if stream is None:
-        return (head + ',"event":').encode("utf-8", "surrogatepass"), b"", suffix
-    tail = f',"stream":{_ENCODE_STRING(stream)}}},"event":'
-    return (head + ',"chain":{').encode("utf-8", "surrogatepass"), tail.encode("utf-8", "surrogatepass"), suffix
-
-
-_CANONICALIZATION_JSON = json.dumps(CANONICALIZATION)
-
-
-def digest_of(body: bytes) -> str:
-    return "sha256:" + hashlib.sha256(body).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -149,7 +107,7 @@ def sign_event_line(
     signed_facets[SIGNATURE_FACET] = _PLACEHOLDER
     text = _canonical_text(signed_view)
     del signed_facets[SIGNATURE_FACET]
-    split = _split_member(text, text.find(_PLACEHOLDER_MEMBER), len(_PLACEHOLDER_MEMBER))
+    split = split_member(text, text.find(_PLACEHOLDER_MEMBER), len(_PLACEHOLDER_MEMBER))
     if text.count(_PLACEHOLDER_MEMBER) != 1 or split is None:  # the marker occurs in the data: serialize twice
         view_text, text = canonical_bytes(signed_view).decode("utf-8"), ""
     else:
@@ -333,15 +291,3 @@ def sign_event(
 def signed_event_text(event: dict[str, Any]) -> str:
     """The line to store for a signed event: its canonical JSON, which verifiers can check without re-serializing."""
     return canonical_bytes(event).decode("utf-8")
-
-
-def _split_member(text: str, start: int, length: int) -> str | None:
-    """``text`` without the object member at ``start`` (``length`` characters) and its separating comma."""
-    if start < 0:
-        return None
-    end = start + length
-    if text[end : end + 1] == ",":
-        return text[:start] + text[end + 1 :]
-    if text[start - 1 : start] == ",":
-        return text[: start - 1] + text[end:]
-    return text[:start] + text[end:]

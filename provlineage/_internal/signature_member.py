@@ -17,7 +17,7 @@ from typing import Any
 
 from provlineage._internal.canonical import SIGNATURE_FACET
 from provlineage._internal.commitments import WITHHELD
-from provlineage.signing import _split_member
+from provlineage._internal.payload import split_member as _split_member
 
 _WITHHELD_KEY = json.dumps(WITHHELD)
 _RUN_FACETS = '"run":{"facets":{'

@@ -14,12 +14,13 @@ def prove_input_lines(
     report: Report,
     event_logs: tuple[str, ...],
     inference_logs: tuple[str, ...],
-    input_file: Path,
+    input_path: str,
     digest_key_file: str | None,
 ) -> tuple[list[str], dict[str, Any], bool]:
-    """The report lines, JSON and outcome of proving the input held in ``input_file``."""
+    """The report lines, JSON and outcome of proving the input held in ``input_path``."""
     from provlineage import inference
 
+    input_file = Path(input_path)
     try:
         value = json.loads(input_file.read_text(encoding="utf-8"))
     except FileNotFoundError:

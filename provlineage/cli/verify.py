@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
-from typing import Any
 
 import click
 
 from provlineage.cli._options import api_key_option, public_keys_option, workers_option
+from provlineage.cli._verify_sources import source_report
 from provlineage.keys import Keyring
-from provlineage.log_input import reject_unusable_logs
-from provlineage.verification import Report, verify_files
+from provlineage.verification import Report
 
 
 def render_text(report: Report, sources: str) -> str:
@@ -74,7 +72,7 @@ def render_text(report: Report, sources: str) -> str:
 @click.option(
     "--inference-input",
     "inference_input",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(dir_okay=False),
     metavar="FILE",
     help="Prove that the input in FILE (JSON, as passed to log_inference) was scored by a verified run.",
 )
@@ -116,7 +114,7 @@ def verify(  # noqa: PLR0917 (one parameter per click option)
     recheck_datasets: bool = False,
     inference_logs: tuple[str, ...] = (),
     inference_id: str | None = None,
-    inference_input: Path | None = None,
+    inference_input: str | None = None,
     digest_key_file: str | None = None,
     checkpoint_file: str | None = None,
     checkpoint_keys: tuple[str, ...] = (),
@@ -131,7 +129,7 @@ def verify(  # noqa: PLR0917 (one parameter per click option)
         raise click.UsageError("verify log files or --marquez URL, one at a time")
     keyring = Keyring.from_files(list(public_keys))
     content_checks = recheck_datasets or bool(inference_logs) or inference_id is not None or bool(inference_input)
-    report, sources = _source_report(
+    report, sources = source_report(
         paths,
         marquez_url,
         api_key,
@@ -142,14 +140,20 @@ def verify(  # noqa: PLR0917 (one parameter per click option)
         checkpoint_keys=checkpoint_keys,
         every_signature=every_signature,
     )
-    extra_lines, extra_json, extra_ok = _content_checks(
-        report,
-        keyring,
-        paths,
-        recheck_datasets=recheck_datasets,
-        inference_logs=inference_logs,
-        inference_id=inference_id,
-    )
+    extra_lines: list[str] = []
+    extra_json: dict[str, object] = {}
+    extra_ok = True
+    if recheck_datasets or inference_logs or inference_id is not None:
+        from provlineage.cli._verify_content import content_checks
+
+        extra_lines, extra_json, extra_ok = content_checks(
+            report,
+            keyring,
+            paths,
+            recheck_datasets=recheck_datasets,
+            inference_logs=inference_logs,
+            inference_id=inference_id,
+        )
     if inference_input is not None:
         from provlineage.cli._prove_input import prove_input_lines
 
@@ -167,96 +171,3 @@ def verify(  # noqa: PLR0917 (one parameter per click option)
             text = "\n".join([*text.splitlines()[:-1], *extra_lines, "RESULT: OK" if ok else "RESULT: FAILED"])
         click.echo(text)
     sys.exit(0 if ok else 1)
-
-
-# --- the records: log files or Marquez, then --checkpoint ---------------------------------------------------------
-def _source_report(
-    paths: tuple[str, ...],
-    marquez_url: str | None,
-    api_key: str | None,
-    keyring: Keyring,
-    *,
-    workers: int | None,
-    keep_events: bool,
-    checkpoint_file: str | None,
-    checkpoint_keys: tuple[str, ...] = (),
-    every_signature: bool = False,
-) -> tuple[Report, str]:
-    if checkpoint_file:
-        from provlineage.checkpoint import checkpoint_keyring
-
-        checkpoints = checkpoint_keyring(checkpoint_keys, keyring)  # before the log is read: a usage error is quick
-    if marquez_url:
-        from provlineage.marquez import verify_marquez
-
-        report = verify_marquez(
-            marquez_url, keyring, api_key=api_key, keep_events=keep_events, every_signature=every_signature
-        )
-        sources = marquez_url
-    else:
-        report = verify_files(
-            list(paths), keyring, workers=workers, keep_events=keep_events, every_signature=every_signature
-        )
-        reject_unusable_logs(report.records, paths)  # not JSON Lines at all: one line and exit 2
-        sources = ", ".join(paths)
-    if checkpoint_file:
-        from provlineage.checkpoint import apply_checkpoint, load_checkpoint
-
-        checkpoint = load_checkpoint(checkpoint_file, checkpoints, event_keyring=keyring)
-        apply_checkpoint(report, checkpoint, logs=list(paths))
-    return report, sources
-
-
-# --- --datasets, --inference-log, --inference: what the verified events say about data and inference logs -------
-def _content_checks(
-    report: Report,
-    keyring: Keyring,
-    event_logs: tuple[str, ...],
-    *,
-    recheck_datasets: bool,
-    inference_logs: tuple[str, ...],
-    inference_id: str | None,
-) -> tuple[list[str], dict[str, Any], bool]:
-    lines: list[str] = []
-    data: dict[str, Any] = {}
-    ok = True
-    if recheck_datasets:
-        from provlineage.datasets_check import check_datasets, summary_line
-
-        checks = check_datasets(report)
-        lines += [check.line() for check in checks if not check.ok]
-        lines.append(summary_line(checks))
-        data["datasets"] = [check.to_json() for check in checks]
-        ok = ok and all(check.ok for check in checks)
-    if inference_logs or inference_id is not None:
-        from provlineage import inference
-
-        events = [(record.source, record.line, event) for record, event in report.verified_events()]
-        committed = inference.commitments(events)
-        if inference_logs:
-            runs = [
-                check for path in inference_logs for check in inference.check_inference_log(path, committed, keyring)
-            ]
-            lines += [run.line() for run in runs]
-            data["inferenceLogs"] = [run.to_json() for run in runs]
-            ok = ok and bool(runs) and all(run.ok for run in runs)
-        if inference_id is not None:
-            logs = [Path(p) for p in inference_logs] or inference.candidate_logs(committed, event_logs)
-            try:
-                proof, commitment = inference.prove_committed(inference_id, committed, logs)
-            except inference.InferenceLogError as error:
-                lines.append(f"{'INFERENCE':11} {error}")
-                data["inference"] = {"id": inference_id, "proven": False, "reason": str(error)}
-                ok = False
-            else:
-                lines.append(
-                    f"{'INFERENCE':11} {inference_id}: record {proof.index} of {proof.tree_size} in run {proof.run_id}, "
-                    f"proven against the Merkle root signed at {commitment.source}:{commitment.line}"
-                )
-                data["inference"] = {
-                    "id": inference_id,
-                    "proven": True,
-                    "signedAt": f"{commitment.source}:{commitment.line}",
-                    "proof": proof.to_json(),
-                }
-    return lines, data, ok

@@ -1,6 +1,6 @@
 """Decide one request body from an authenticated producer: 201, 200 (duplicate) or a refusal kept in quarantine.
 
-The signature is checked by :func:`provlineage.signing.check_event`, the verifier behind ``provlineage verify``;
+The signature is checked by :func:`provlineage.signature_check.check_event`, the verifier behind ``provlineage verify``;
 the chain by :mod:`.chain` against the store.  Every refusal is written to the quarantine before it is answered.
 """
 

@@ -8,12 +8,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from provlineage._internal.canonical import CANONICALIZATION, canonical_bytes, prepare
+from provlineage._internal.payload import digest_of, pae
 from provlineage.errors import CanonicalizationError
 from provlineage.inference.records import SEAL_PAYLOAD_TYPE
 from provlineage.keys import Keyring, signature_algorithm
 from provlineage.signature_check import verify_signature
 from provlineage.signer import Signer
-from provlineage.signing import digest_of, pae
 
 
 def _seal_body(seal: Mapping[str, Any]) -> bytes:

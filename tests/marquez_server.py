@@ -5,7 +5,9 @@ deliver events to it over HTTP and verify signatures against the copy Marquez gi
 re-implements, in plain Python, the behaviour a client can observe: status codes and bodies of
 ``POST /api/v1/lineage``, and the *rewritten* events returned by ``GET /api/v1/events/lineage``.
 No Marquez code is copied; every rule below was derived from reading Marquez's sources (commit a89b89c,
-March 2025; paths relative to ``api/src/main/java/marquez/``).
+March 2025; paths relative to ``api/src/main/java/marquez/``).  Rules marked *observed* were corrected or added
+after running the real Marquez 0.51.1 (built from source, Java 17, PostgreSQL 15) on 2026-11-30; the evidence is in
+/work/marquez-observations/ (REPORT.md there; ``contract_vs_real.txt`` replays the same requests against both).
 
 How Marquez handles a POSTed event, and what this server reproduces
 -------------------------------------------------------------------
@@ -14,9 +16,10 @@ Parsing (Dropwizard's Jersey ObjectMapper, ``MarquezApp.java`` + ``io.dropwizard
     object where a string is expected, a bad date, an invalid URI, ...) -> HTTP 500 with body
     ``{"code":400,"message":...}`` (``api/exceptions/JsonProcessingExceptionMapper.java`` uses
     ``Response.serverError()`` with code 400 in the body).
-  * Content after the first JSON value is ignored (FAIL_ON_TRAILING_TOKENS is off); duplicate keys: the
-    last one wins; unknown keys are ignored where a class has no ``@JsonAnySetter`` (Dropwizard disables
-    FAIL_ON_UNKNOWN_PROPERTIES).
+  * Content after the first JSON value is refused like malformed JSON: 500 with ``{"code":400,"message":
+    "Trailing token ..."}`` (*observed*, raw/p2_68_trailing_content: FAIL_ON_TRAILING_TOKENS is on).
+    Duplicate keys: the last one wins; unknown keys are ignored where a class has no ``@JsonAnySetter``
+    (Dropwizard disables FAIL_ON_UNKNOWN_PROPERTIES).
   * An empty body or ``null`` -> 422 ``{"errors":["The request body must not be null"]}``.
   * The top-level ``schemaURL`` picks the event class (``service/models/EventTypeResolver.java``): a URL
     ending in ``/DatasetEvent`` or ``/JobEvent`` is a static event, anything else a run event.
@@ -28,13 +31,16 @@ documentation.description, sql.query, jobType.{processingType,integration,jobTyp
 schema.fields[].name, symlinks.identifiers[].namespace/name. Custom facets are never validated.
 After validation (``service/OpenLineageService.createAsync`` runs the raw insert and the model update
 in parallel, so *the raw event is stored even when the answer is 400*):
-  * 400, empty body, when an input dataset namespace does not match ``^[a-zA-Z:;=/0-9_\\-\\.@+]{1,1024}$``
+  * 400 with the servlet's JSON error page (*observed*, raw/p2_70_bad_input_namespace), when an input dataset
+    namespace does not match ``^[a-zA-Z:;=/0-9_\\-\\.@+]{1,1024}$``
     or its name is blank (``db/OpenLineageDao.toDatasetId`` -> ``common/models/NamespaceName.java``);
     on COMPLETE/FAIL/ABORT events (and every event of a STREAMING job) the same check covers every
     dataset the run has seen, and the job namespace after Marquez replaces characters outside
     ``[a-z:/A-Z0-9\\-_.@+]`` with ``_`` (``OpenLineageDao.formatNamespaceName``, job versioning in
     ``db/JobVersionDao.java``). A job namespace such as ``"my ns"`` is therefore accepted (201).
-  * 500, empty body, not stored: a string containing U+0000 (PostgreSQL jsonb rejects ``\\u0000``).
+  * 500 with the servlet's JSON error page (*observed*, raw/p2_65_nul_char), not stored: a string containing
+    U+0000 (PostgreSQL jsonb rejects ``\\u0000``).  The model update's own 500 (a run event whose ``schemaURL``
+    names a dataset event, raw/p6_06_...) has the same body.
   * 201, empty body: success (``api/OpenLineageResource.onComplete``).
 Re-serialization into ``lineage_events.event`` (jsonb) by ``common/Utils.newObjectMapper`` (NON_NULL,
 ISO dates), see ``OpenLineageDao.createJsonArray``:
@@ -52,7 +58,8 @@ ISO dates), see ``OpenLineageDao.createJsonArray``:
   4. Null object members are dropped at every depth (NON_NULL for properties and map contents);
      ``null`` elements of arrays are kept.
   5. Numbers: integers keep their digits; every other number becomes a Java double printed by
-     ``Double.toString`` (``1e2`` -> ``100.0``, ``1e-7`` -> ``1.0E-7``), and an overflow such as ``1e400``
+     ``Double.toString`` (``1e2`` -> ``100.0``, ``1e-7`` -> ``1.0E-7``; Java 17's own spelling of the values in
+     ``JAVA17_DOUBLE_TEXT``, *observed*), and an overflow such as ``1e400``
      becomes the *string* ``"Infinity"`` (WRITE_NAN_AS_STRINGS). PostgreSQL numeric then prints plain
      decimals (``1.0E-7`` -> ``0.00000010``, ``1.0E16`` -> ``10000000000000000``).
   6. jsonb drops key order and whitespace: keys sorted by UTF-8 length, then bytes; text printed as
@@ -62,18 +69,26 @@ How ``GET /api/v1/events/lineage`` answers (``OpenLineageResource.getLineageEven
   * Rows with ``after <= eventTime < before`` (defaults 1970-01-01T00:00Z and **2030-01-01T00:00Z**, so
     later events are not listed), run events only, ordered by eventTime (``sortDirection`` desc by
     default, case-insensitive), ``limit`` default 100, ``offset`` default 0 (negative -> 400, not an
-    integer -> 404). ``totalCount`` counts rows of *every* event type in the window.
+    integer -> 404). ``totalCount`` counts rows of *every* event type in the window (*observed*: 47 for 46 run
+    events and 1 dataset event) and comes first in the body: ``{"totalCount":0,"events":[]}`` (*observed*).
+  * Rows with equal eventTime come back in an order that changes with ``limit`` and ``offset`` (*observed*,
+    ties_summary.txt and paging/: PostgreSQL sorts a small LIMIT with a top-N heap sort, a larger one with
+    quicksort; seen on a freshly started Marquez, before its statement got a cached index-scan plan), so offset
+    pages through such a run repeat some events and skip others.  This server gives each
+    ``limit + offset`` its own order among equal times whenever that bound is below the number of rows; the
+    exact permutations PostgreSQL picks are not reproduced.
   * Each row is parsed again by Jackson into ``LineageEvent`` and printed by the Jersey mapper, which has
     no NON_NULL: every typed property that is absent comes back as ``null`` (``"inputs": null``,
     ``"facets": {"nominalTime": null, "parent": null, ...}``); typed properties come first in Java
     declaration order, other keys follow in jsonb order; jsonb decimals are read back as doubles
     (``0.00000010`` -> ``1.0E-7``) and jsonb integers as integers (``10000000000000000``).
 
-Known simplifications: doubles use the shortest round-trip digits (Java 19+; the Java 17 Marquez image
-prints a few values with extra digits); ``java.net.URI`` syntax is approximated; years outside
-0001-9999 are rejected; error *messages* (not codes) only resemble Jackson's/Dropwizard's; rows with
-equal eventTime keep insertion order (PostgreSQL leaves it undefined). The jobs and lineage-graph
-endpoints are minimal views built from the stored events (no versions, no parent-job renaming).
+Known simplifications: doubles use the shortest round-trip digits (Java 19+) except the values in
+``JAVA17_DOUBLE_TEXT`` that Java 17 was seen to print otherwise; other Java 17 differences are not known here;
+``java.net.URI`` syntax is approximated; years outside 0001-9999 are rejected; error *messages* (not codes)
+only resemble Jackson's/Dropwizard's (the ones marked *observed* are the real server's, minus the parse
+index of a bad time). The jobs and lineage-graph endpoints are minimal views built from the stored events (no
+versions, no parent-job renaming).
 Marquez has no authentication; the optional bearer token models the proxy users put in front of it.
 """
 
@@ -83,6 +98,7 @@ import argparse
 import calendar
 import contextlib
 import gzip
+import hashlib
 import json
 import math
 import re
@@ -155,11 +171,12 @@ def _reject_constant(name: str) -> Any:
     raise JacksonError(f"Non-standard token '{name}': enable `JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS` to allow")
 
 
+_TOKEN_TYPES = {"{": "START_OBJECT", "[": "START_ARRAY", '"': "VALUE_STRING"}
 _DECODER = json.JSONDecoder(parse_int=_parse_int, parse_float=_parse_float, parse_constant=_reject_constant)
 
 
 def read_json(body: bytes) -> Any:
-    """Parse the first JSON value of ``body`` the way Jackson does (trailing content is ignored)."""
+    """Parse ``body`` as one JSON value the way Jackson does; content after it is an error (observed)."""
     try:
         text = body.decode(json.detect_encoding(body))
     except (UnicodeDecodeError, LookupError) as error:
@@ -168,13 +185,20 @@ def read_json(body: bytes) -> Any:
     if not text:
         return None
     try:
-        value, _ = _DECODER.raw_decode(text)
+        value, end = _DECODER.raw_decode(text)
     except json.JSONDecodeError as error:
         raise JacksonError(
             f"Unexpected character: {error.msg} at [Source: REDACTED; line: {error.lineno}, column: {error.colno}]"
         ) from error
     except (RecursionError, ValueError) as error:
         raise JacksonError(f"Document nesting or number too large: {error}") from error
+    trailing = text[end:].lstrip(" \t\r\n")
+    if trailing:
+        token = _TOKEN_TYPES.get(trailing[0], "VALUE")
+        raise JacksonError(
+            f"Trailing token (of type {token}) found after value (bound as `marquez.service.models.BaseEvent`): "
+            "not allowed as per `DeserializationFeature.FAIL_ON_TRAILING_TOKENS`"
+        )
     return value
 
 
@@ -183,8 +207,20 @@ def read_json(body: bytes) -> Any:
 # --------------------------------------------------------------------------------------------------
 
 
+# How the Java 17 Marquez printed these doubles (observed: diff_p1_E1.txt, provlineage/iso_values.txt); Java 19+
+# and the shortest round-trip digits give 1.0E23, 2.82879384806159E17, 1.9400994884341945E25 and 5.0E-324 here.
+JAVA17_DOUBLE_TEXT = {
+    1e23: "9.999999999999999E22",
+    2.82879384806159e17: "2.82879384806159008E17",
+    1.9400994884341945e25: "1.9400994884341944E25",
+    5e-324: "4.9E-324",
+}
+
+
 def java_double(value: float) -> str:
     """``Double.toString``: plain in [1e-3, 1e7), else ``d.dddE±n``; always one digit after the point."""
+    if abs(value) in JAVA17_DOUBLE_TEXT:
+        return ("-" if value < 0 else "") + JAVA17_DOUBLE_TEXT[abs(value)]
     if value == 0:
         return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
     sign, digit_tuple, exponent = Decimal(repr(value)).as_tuple()
@@ -745,6 +781,14 @@ class Reply:
         return Reply(status, java_json(payload).encode("utf-8"), (("Content-Type", "application/json"),))
 
     @staticmethod
+    def servlet_error(status: int, path: str) -> Reply:
+        """The servlet container's JSON error page (observed for 400 and 500 on ``POST /api/v1/lineage``)."""
+        phrase = HTTPStatus(status).phrase
+        body = f'{{\n"servlet":"jersey",\n"message":"{phrase}",\n"url":"{path}",\n"status":"{status}"\n}}'
+        headers = (("Cache-Control", "must-revalidate,no-cache,no-store"), ("Content-Type", "application/json"))
+        return Reply(status, body.encode(), headers)
+
+    @staticmethod
     def error(status: int, message: str | None = None) -> Reply:
         """Dropwizard's ``ErrorMessage`` body."""
         phrase = message or f"HTTP {status} {HTTPStatus(status).phrase}"
@@ -784,12 +828,12 @@ class MarquezState:
             return Reply.json(422, {"errors": problems})
         stored = to_stored(instance)
         if _contains_nul(stored):
-            return Reply(500)  # jsonb: "unsupported Unicode escape sequence"; nothing stored
+            return Reply.servlet_error(500, "/api/v1/lineage")  # jsonb: "unsupported Unicode escape sequence"
         with self.lock:
             status = self._model_update_status(kind, instance)
             self._sequence += 1
             self.rows.append(StoredRow(kind, instance.values["eventTime"], jsonb_text(stored), self._sequence))
-        return Reply(status)
+        return Reply(status) if status == 201 else Reply.servlet_error(status, "/api/v1/lineage")
 
     def _model_update_status(self, kind: str, instance: BeanValue) -> int:
         """Status of Marquez's model update, which runs next to the raw insert (so the row is kept)."""
@@ -838,10 +882,10 @@ class MarquezState:
             try:
                 bounds[name] = parse_java_date_time(text, offset_required=True).epoch_micros
             except JacksonError:
-                return Reply.error(400, f"{name} is invalid: Text '{text}' could not be parsed")
+                return Reply.error(400, f"Parameter is invalid: Text '{text}' could not be parsed")
         direction = first("sortDirection", "desc").strip().upper()
         if direction not in {"DESC", "ASC"}:
-            return Reply.error(400, "sortDirection must be one of [DESC, ASC]")
+            return Reply.error(400, "query param sortDirection must be one of [DESC, ASC]")
         numbers: dict[str, int] = {}
         for name, default in (("limit", "100"), ("offset", "0")):
             number = _java_int(first(name, default))
@@ -856,14 +900,17 @@ class MarquezState:
         runs = sorted(
             (r for r in window if r.kind == "RUN_EVENT"), key=lambda r: (r.event_time.epoch_micros, r.sequence)
         )
+        bound = numbers["offset"] + numbers["limit"]
+        if bound < len(runs):  # a sort cut short: equal times in an order of this bound's own (observed)
+            runs.sort(key=lambda r: (r.event_time.epoch_micros, _tie_order(r.sequence, bound)))
         if direction == "DESC":
             runs.reverse()
-        page = runs[numbers["offset"] : numbers["offset"] + numbers["limit"]]
+        page = runs[numbers["offset"] : bound]
         try:
             events = [to_api(bind(RUN_EVENT, read_json(row.jsonb.encode()), to_utc=False)) for row in page]
         except JacksonError:
             return Reply.error(500, "There was an error processing your request. It has been logged.")
-        return Reply.json(200, {"events": events, "totalCount": len(window)})
+        return Reply.json(200, {"totalCount": len(window), "events": events})
 
     # ---- minimal read models: jobs and the lineage graph ----------------------------------------
 
@@ -895,6 +942,11 @@ class MarquezState:
             label = "Job" if kind == "job" else "Dataset"
             return Reply.error(404, f"{label} '{name}' not found.")
         return Reply.json(200, {"graph": graph.around(node_id, depth)})
+
+
+def _tie_order(sequence: int, bound: int) -> bytes:
+    """A fixed order among rows with equal eventTime, different for each ``limit + offset``."""
+    return hashlib.blake2b(f"{sequence}/{bound}".encode(), digest_size=8).digest()
 
 
 def _valid_dataset_id(dataset: BeanValue) -> bool:

@@ -54,6 +54,11 @@ def list_events(server: MarquezContractServer, **params: Any) -> requests.Respon
     return requests.get(f"{server.url}/api/v1/events/lineage", params=params, timeout=5)
 
 
+def servlet_error(status: int, phrase: str) -> bytes:
+    """The body the real Marquez 0.51.1 sent (observations raw/p2_65_nul_char, raw/p2_70_bad_input_namespace)."""
+    return f'{{\n"servlet":"jersey",\n"message":"{phrase}",\n"url":"/api/v1/lineage",\n"status":"{status}"\n}}'.encode()
+
+
 def samples() -> list[Path]:
     if not SAMPLES.is_dir():
         pytest.skip(f"../shared is absent ({SAMPLES} not found): Marquez sample events are needed")
@@ -136,14 +141,18 @@ def test_unreadable_json_is_500_with_code_400_in_body(server: MarquezContractSer
     assert server.stored == []
 
 
-def test_content_after_the_first_json_value_is_ignored(server: MarquezContractServer) -> None:
-    assert post(server, json.dumps(run_event()) + " trailing garbage").status_code == 201
-    assert len(server.events) == 1
+def test_content_after_the_json_value_is_refused(server: MarquezContractServer) -> None:
+    """Observed on the real Marquez 0.51.1 (raw/p2_68_trailing_content): 500, code 400, nothing stored."""
+    response = post(server, json.dumps(run_event()) + ' {"garbage": true} xyz')
+    assert (response.status_code, response.json()["code"]) == (500, 400)
+    assert response.json()["message"].startswith("Trailing token (of type START_OBJECT) found after value")
+    assert server.stored == []
+    assert post(server, json.dumps(run_event()) + " \n").status_code == 201  # whitespace is not a token
 
 
 def test_invalid_input_namespace_is_400_but_the_event_is_still_stored(server: MarquezContractServer) -> None:
     response = post(server, run_event(eventType="START", inputs=[{"namespace": "bad namespace", "name": "t"}]))
-    assert (response.status_code, response.content) == (400, b"")
+    assert (response.status_code, response.content) == (400, servlet_error(400, "Bad Request"))
     assert server.events[0]["inputs"][0]["namespace"] == "bad namespace"
 
 
@@ -162,7 +171,7 @@ def test_job_namespace_outside_the_pattern_is_accepted(server: MarquezContractSe
 
 def test_nul_character_is_500_and_not_stored(server: MarquezContractServer) -> None:
     response = post(server, run_event(run={"runId": "r", "facets": {"x": {"text": "a\u0000b"}}}))
-    assert (response.status_code, response.content) == (500, b"")
+    assert (response.status_code, response.content) == (500, servlet_error(500, "Internal Server Error"))
     assert server.stored == []
 
 
@@ -189,6 +198,7 @@ def test_static_events_are_counted_but_not_listed(server: MarquezContractServer)
     assert post(server, run_event()).status_code == 201
     body = list_events(server).json()
     assert (len(body["events"]), body["totalCount"]) == (1, 2)
+    assert list_events(server, limit=0).text == '{"totalCount":2,"events":[]}'  # key order as observed
 
 
 # ---- Re-serialization --------------------------------------------------------------------------------
@@ -308,6 +318,23 @@ def test_java_double_spelling(value: float, text: str) -> None:
     assert java_double(value) == text
 
 
+@pytest.mark.parametrize(
+    ("sent", "returned"),
+    [
+        ("1e+23", "99999999999999990000000"),
+        ("1.9400994884341945e+25", "19400994884341944000000000"),
+        ("5e-324", "4.9E-324"),
+        ("2.82879384806159E17", "282879384806159008"),
+        ("1e+22", "10000000000000000000000"),
+    ],
+)
+def test_java_17_spelling_of_doubles_as_observed(server: MarquezContractServer, sent: str, returned: str) -> None:
+    """What the real Marquez 0.51.1 on Java 17 gave back (observations provlineage/iso_values.txt, diff_p1_E1.txt)."""
+    text = json.dumps(run_event(run={"runId": "r", "facets": {"m": {"v": 0}}})).replace('"v": 0', f'"v": {sent}')
+    assert post(server, text).status_code == 201
+    assert f'"v":{returned}' in list_events(server).text
+
+
 # ---- GET /api/v1/events/lineage -------------------------------------------------------------------------
 
 
@@ -330,6 +357,18 @@ def test_events_are_newest_first_and_paginated(server: MarquezContractServer) ->
     assert list_events(server, limit=2).json()["totalCount"] == 5
 
 
+def test_equal_event_times_are_ordered_per_limit_and_offset(server: MarquezContractServer) -> None:
+    """As on the real Marquez (observations ties_summary.txt, paging/): offset pages through equal times repeat
+    some events and skip others, while one request without offset that is not full holds every event once."""
+    for index in range(10):
+        event = run_event(eventTime="2026-01-01T00:00:00Z", run={"runId": f"run-{index}"})
+        assert post(server, event).status_code == 201
+    whole = run_ids(list_events(server, sortDirection="asc", limit=11))
+    assert sorted(whole) == [f"run-{index}" for index in range(10)]
+    paged = [run for offset in range(0, 10, 2) for run in run_ids(list_events(server, limit=2, offset=offset))]
+    assert len(paged) == 10 and len(set(paged)) < 10
+
+
 def test_events_window_is_after_inclusive_before_exclusive(server: MarquezContractServer) -> None:
     post_hours(server, [1, 2, 3])
     window = list_events(server, after="2026-01-01T02:00:00Z", before="2026-01-01T03:00:00Z")
@@ -347,7 +386,11 @@ def test_events_bad_query_parameters(server: MarquezContractServer) -> None:
     assert list_events(server, limit=-1).json() == {"errors": ["query param limit must be greater than or equal to 0"]}
     assert list_events(server, limit=-1).status_code == 400
     assert list_events(server, limit="ten").status_code == 404
-    assert list_events(server, sortDirection="sideways").status_code == 400
+    sideways = list_events(server, sortDirection="sideways")
+    assert (sideways.status_code, sideways.json()["message"]) == (
+        400,
+        "query param sortDirection must be one of [DESC, ASC]",
+    )
     unencoded_plus = requests.get(f"{server.url}/api/v1/events/lineage?after=2026-01-01T00:00:00+00:00", timeout=5)
     assert unencoded_plus.status_code == 400  # "+" decodes to a space
 

@@ -207,8 +207,9 @@ def read_json(body: bytes) -> Any:
 # --------------------------------------------------------------------------------------------------
 
 
-# How the Java 17 Marquez printed these doubles (observed: diff_p1_E1.txt, provlineage/iso_values.txt); Java 19+
-# and the shortest round-trip digits give 1.0E23, 2.82879384806159E17, 1.9400994884341945E25 and 5.0E-324 here.
+# How the Java 17 Marquez printed these doubles (observed: diff_p1_E1.txt, provlineage/iso_values.txt). The same
+# build on Java 25 printed the first three with the shortest digits (1.0E23, 2.82879384806159E17,
+# 1.9400994884341945E25) but 5e-324 as 4.9E-324 as well (raw/p5_java25_get), where shortest digits give 5.0E-324.
 JAVA17_DOUBLE_TEXT = {
     1e23: "9.999999999999999E22",
     2.82879384806159e17: "2.82879384806159008E17",

@@ -13,7 +13,10 @@ Target: ours / anchor >= 0.8 on small events, by wall time.  Also printed: the s
 system of each whole process, far less disturbed when other work shares the machine), start-up (``verify --help``)
 and in-process records/s on one core and with the default worker choice (all cores from 10,000 records).
 
-    python benchmarks/bench_verify.py [--events 3000] [--repeat 7] [--algorithm ed25519] [--quick]
+    python benchmarks/bench_verify.py [--events 3000] [--repeat 7] [--algorithm ed25519] [--quick] [--break-even]
+
+``--break-even`` adds the measurement behind ``PARALLEL_BYTES`` (the log size from which ``verify`` forks one
+process per core): whole ``verify`` processes with ``--workers 1`` and ``--workers 2``, side by side, by log size.
 """
 
 from __future__ import annotations
@@ -204,6 +207,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--algorithm", default="ed25519", choices=["ed25519", "ecdsa-p256", "rsa-pss-2048"])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--break-even", action="store_true", help="also time 1 vs 2 processes by log size")
     args = parser.parse_args()
     repeat = 3 if args.quick else args.repeat
     verify_cli = [sys.executable, "-c", "from provlineage.cli import main; main()", "verify"]
@@ -255,6 +259,28 @@ def main() -> None:
                 f"{name:6} {line_size:8d} {old_rate:12.0f} {our_rate:11.0f} {ratio:6.2f} {cpu_ratio:10.2f} "
                 f"{args.events / single:15.0f} {args.events / auto:13.0f}  {verdict}"
             )
+        if args.break_even:
+            break_even(root, signer, keys.public_key, verify_cli, repeat)
+
+
+def break_even(root: Path, signer: KeySigner, public_key: Path, verify_cli: list[str], repeat: int) -> None:
+    """Whole ``verify`` processes on one and on two processes, by log size: where forking starts to pay."""
+    print(f"\n{'shape':6} {'log KiB':>8} {'1 process ms':>13} {'2 processes ms':>15} {'speed-up':>9}")
+    for name, shape, counts in (
+        ("small", small_event, (200, 400, 800, 1600, 3200)),
+        ("large", large_event, (70, 140, 280, 560)),
+    ):
+        for count in counts:
+            log = root / f"break-even-{name}-{count}.jsonl"
+            make_log(log, signer, count, shape)
+            command = [*verify_cli, str(log), "--public-key", str(public_key), "--workers"]
+            run_process([*command, "1"])
+            one, two = [], []
+            for _ in range(repeat):
+                one.append(run_process([*command, "1"]))
+                two.append(run_process([*command, "2"]))
+            one_ms, two_ms = statistics.median(one) * 1000, statistics.median(two) * 1000
+            print(f"{name:6} {log.stat().st_size // 1024:8d} {one_ms:13.1f} {two_ms:15.1f} {one_ms / two_ms:9.2f}")
 
 
 if __name__ == "__main__":

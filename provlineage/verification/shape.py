@@ -10,6 +10,7 @@ the schema, checked without it (the full schema needs the OpenLineage spec files
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Annotated, Any, Literal
@@ -174,6 +175,7 @@ def line_problem(line: str) -> str | None:
     return read_line(line)[0]
 
 
+@functools.lru_cache(maxsize=512)  # a run's tasks share their nominal times: most lookups hit
 def _nominal_ok(value: str | None) -> bool:
     return value is None or is_instant(value)
 

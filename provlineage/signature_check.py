@@ -124,6 +124,7 @@ class PendingCheck:
         "_bodies",
         "_event",
         "_full_done",
+        "_java_doubles",
         "_line_view",
         "_may_hold_nulls",
         "_parts",
@@ -160,6 +161,7 @@ class PendingCheck:
         self._bodies: list[bytes] | None = None
         self._parts: tuple[bytes, bytes] = (b"", b"")
         self._full_done = self.quick
+        self._java_doubles: tuple[bytes, list[str]] | None = None
         self.withheld: list[str] = []
         """Pointers of withheld values, found by a quick check (a full one counts them in the event)."""
 
@@ -182,32 +184,57 @@ class PendingCheck:
             return
         self._full_done = True
         try:
-            view = project_event(self._event, may_hold_nulls=self._may_hold_nulls)
-            view = committed_view(view, _salts_of(self._event))
-            full = self._parts[0] + canonical_bytes(view) + self._parts[1]
+            full = self._body_of(self._event)
         except (CanonicalizationError, ValueError) as error:
             self.check.reason = f"cannot canonicalize the event: {error}"
             return
         if full not in self._bodies:
             self._bodies.append(full)
             yield full
+        yield from self._java_double_body()
 
-    def _accept(self, digest: str, how: str) -> EventCheck:
+    def _body_of(self, event: Any) -> bytes:
+        view = project_event(event, may_hold_nulls=self._may_hold_nulls)
+        view = committed_view(view, _salts_of(event))
+        return self._parts[0] + canonical_bytes(view) + self._parts[1]
+
+    def _java_double_body(self) -> Iterator[bytes]:
+        """The body with numbers a Java store re-printed read as their doubles (:mod:`._internal.java_doubles`)."""
+        from provlineage._internal.java_doubles import as_doubles  # only for events no other body matched
+
+        event, pointers = as_doubles(self._event)
+        if not pointers:
+            return
+        try:
+            body = self._body_of(event)
+        except (CanonicalizationError, ValueError):
+            return
+        self._java_doubles = (body, pointers)
+        yield body
+
+    def _accept(self, digest: str, how: str, body: bytes | None = None) -> EventCheck:
         self.check.digest = digest
         if self.facet_digest != digest:
             self.check.reason = "the digest field was altered (the signed content is intact)"
             return self.check
         self.check.status, self.check.reason, self.check.authenticated_by = Status.VALID, "", how
+        if self._java_doubles is not None and body == self._java_doubles[0]:
+            pointers = self._java_doubles[1]
+            self.check.reason = (
+                f"verified with {len(pointers)} number(s) read as doubles (a Java store re-printed them as other "
+                f"decimals of the same double): {', '.join(pointers)}"
+            )
         withheld = count_withheld(self._event) if self._event is not None else self.withheld
         if withheld:
             self.check.status, self.check.withheld = Status.WITHHELD, tuple(withheld)
-            self.check.reason = f"verified, with {len(withheld)} value(s) withheld: {', '.join(withheld)}"
+            noted = f"; {self.check.reason}" if self.check.reason else ""
+            self.check.reason = f"verified, with {len(withheld)} value(s) withheld: {', '.join(withheld)}{noted}"
         return self.check
 
     def by_signature(self) -> EventCheck:
         for body in self._candidate_bodies():
             if verify_signature(self.key, self.signature, pae(PAYLOAD_TYPE, body)):
-                return self._accept(digest_of(body), "signature")
+                return self._accept(digest_of(body), "signature", body)
         if not self.check.reason:
             self.check.reason = "signature does not match the event: the event or its chain position was altered"
         return self.check
@@ -219,7 +246,7 @@ class PendingCheck:
         for body in self._candidate_bodies():
             digest = digest_of(body)
             if digest == linked_digest:
-                return self._accept(digest, "chain")
+                return self._accept(digest, "chain", body)
         return self.by_signature()
 
 

@@ -26,6 +26,8 @@ def render_text(report: Report, sources: str) -> str:
     ]
     for record in report.problems():
         lines.append(f"{record.status.value.upper():11} {record.source}:{record.line}  {record.reason}")
+    for record in report.notes():
+        lines.append(f"{'NOTE':11} {record.source}:{record.line}  {record.reason}")
     withheld = report.withheld()
     for record in withheld:
         lines.append(f"{'WITHHELD':11} {record.source}:{record.line}  {record.reason}")

@@ -77,6 +77,10 @@ class Report:
     def problems(self) -> list[RecordResult]:
         return [r for r in self.records if not r.status.verified]
 
+    def notes(self) -> list[RecordResult]:
+        """Records that verified with something to say (numbers read as doubles); withheld ones say it there."""
+        return [r for r in self.records if r.status is Status.VALID and r.reason]
+
     def verified_events(self) -> list[tuple[RecordResult, dict[str, Any]]]:
         """Events whose signature verified (requires ``keep_events=True``)."""
         return [(r, r.event) for r in self.records if r.status.chained and r.event is not None]
@@ -86,6 +90,7 @@ class Report:
             "ok": self.ok,
             "counts": self.counts(),
             "failures": [r.to_json() for r in self.problems()],
+            "notes": [r.to_json() for r in self.notes()],
             "chain": [asdict(finding) for finding in self.chain],
             "streams": [asdict(summary) for summary in self.streams.values()],
         }

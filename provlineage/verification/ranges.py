@@ -1,10 +1,14 @@
 """Check log files on several processes, each reading its own byte range of them.
 
-The processes fork before anything is read: a child then touches only its own lines and the modules, so a fork
-costs about a millisecond, where forking after the whole log is read (:mod:`provlineage.verification.parallel`,
-for lines already in memory) copies every page the child touches.  Ranges end just after a newline, so each line
-is read whole by exactly one process.  A child knows its lines' numbers only from the start of its range; it says
-how many lines each of its segments held, and the parent numbers them once the ranges before are known.
+The processes fork before anything is read, so no process copies or touches another's lines (forking after the
+whole log is read, as :mod:`provlineage.verification.parallel` does for lines already in memory, makes the child
+copy every page of them it touches).  What forking still costs is CPython's reference counts: each process writes
+to the pages of every module object it uses, and each such page is copied once (measured: ~25 ms of CPU per child
+on the verify path, and more from a process with a big heap).  Hence :data:`PARALLEL_BYTES`.
+
+Ranges end just after a newline, so each line is read whole by exactly one process.  A child knows its lines'
+numbers only from the start of its range; it says how many lines each of its segments held, and the parent
+numbers them once the ranges before are known.
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ from provlineage.verification.reading import Segment, line_start_at_or_after, re
 from provlineage.verification.results import RecordResult
 
 PARALLEL_BYTES = 4 << 20
-"""Log size from which all cores are used unless the caller chooses (measured: ``benchmarks/bench_verify.py``)."""
+"""Log size from which all cores are used unless the caller chooses.  ``benchmarks/bench_verify.py --break-even``
+on 2 cores: whole ``verify`` processes gain 1.05-1.25x from 4 MiB on (both event shapes), at ~30% more CPU;
+below ~2 MiB a second process costs more than it saves."""
 
 
 class _Checked(NamedTuple):

@@ -68,6 +68,9 @@ for workers in (2, 3, 4, 7, 40):
     forks.clear()
     assert _answer(verify_files(paths, keyring, workers=workers)) == serial, workers
     assert len(forks) == workers - 1 or (workers > 4 and forks), (workers, len(forks))  # some of 40 are empty
+events = [r.event for r in verify_files(paths, keyring, keep_events=True, workers=1).records]
+assert [r.event for r in verify_files(paths, keyring, keep_events=True, workers=3).records] == events  # lineage
+assert any(events)
 pickle.dumps = lambda *_, **__: 1 / 0  # every child dies before it answers: the parent checks its range
 assert _answer(verify_files(paths, keyring, workers=3)) == serial
 print("same answer")

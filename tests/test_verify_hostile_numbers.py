@@ -17,13 +17,14 @@ from provlineage.verification import verify_files, verify_records
 VALUES = {"big": 9007199254740992, "odd": 2**53 + 1, "huge": 1e21, "tiny": 5e-324, "zero": -0.0, "wide": 2**70}
 
 
-def signed_line(key_dir: Path) -> str:
+def signed_line(key_dir: Path, values: dict[str, Any] = VALUES) -> str:
+    """One signed event whose run facet ``values`` holds ``values``."""
     event: dict[str, Any] = {
         "eventType": "COMPLETE",
         "eventTime": "2026-01-01T00:00:00Z",
         "producer": "https://example.com",
         "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
-        "run": {"runId": "01900000-0000-7000-8000-000000000001", "facets": {"values": VALUES}},
+        "run": {"runId": "01900000-0000-7000-8000-000000000001", "facets": {"values": values}},
         "job": {"namespace": "ns", "name": "job"},
     }
     return sign_event_line(prepare(event), KeySigner.from_file(key_dir / "private_key.pem")).text

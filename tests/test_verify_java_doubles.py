@@ -7,16 +7,14 @@ The re-prints are the ones observed on the real Marquez 0.51.1 (Java 17 and 25) 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
+from test_verify_hostile_numbers import signed_line as numbers_line
 
-from provlineage._internal.canonical import loads, prepare
+from provlineage._internal.canonical import loads
 from provlineage.cli.verify import render_text
 from provlineage.keys import Keyring
 from provlineage.signature_check import Status
-from provlineage.signer import KeySigner
-from provlineage.signing import sign_event_line
 from provlineage.verification import verify_files, verify_records
 
 FLOATS = {
@@ -38,15 +36,7 @@ REPRINTS = [
 
 
 def signed_line(key_dir: Path) -> str:
-    event: dict[str, Any] = {
-        "eventType": "COMPLETE",
-        "eventTime": "2026-01-01T00:00:00Z",
-        "producer": "https://example.com",
-        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
-        "run": {"runId": "01900000-0000-7000-8000-000000000001", "facets": {"m": {**FLOATS, **OTHERS}}},
-        "job": {"namespace": "ns", "name": "job"},
-    }
-    return sign_event_line(prepare(event), KeySigner.from_file(key_dir / "private_key.pem")).text
+    return numbers_line(key_dir, {**FLOATS, **OTHERS})
 
 
 @pytest.fixture
@@ -68,7 +58,7 @@ def test_reprinted_doubles_verify_and_are_named(tmp_path: Path, key_dir: Path, k
     [record] = report.records
     assert record.status is Status.VALID
     assert record.reason.startswith("verified with 5 number(s) read as doubles")
-    assert all(f"/run/facets/m/{name}" in record.reason for name in FLOATS)
+    assert all(f"/run/facets/values/{name}" in record.reason for name in FLOATS)
     assert "NOTE" in render_text(report, "marquez")
     assert report.to_json()["notes"][0]["reason"] == record.reason
     log = tmp_path / "log.jsonl"

@@ -123,7 +123,7 @@ def test_forked_pooled_and_failed_workers_agree_with_serial(
     tmp_path: Path, key_dir: Path, keyring: Keyring, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Forked children, the spawn pool (used while other threads run) and a child that dies give the serial answer."""
-    from provlineage.verification import parallel
+    from provlineage._internal import forked as forking
 
     events = signed_events(key_dir, 90)
     events[40]["job"]["name"] = "tampered"
@@ -131,7 +131,7 @@ def test_forked_pooled_and_failed_workers_agree_with_serial(
     serial = [(r.line, r.status, r.digest) for r in check_lines(log, keyring, workers=1)]
     forked = check_lines(log, keyring, workers=3)
     assert [(r.line, r.status, r.digest) for r in forked] == serial  # a range's last event: by signature
-    monkeypatch.setattr(parallel.threading, "active_count", lambda: 2)
+    monkeypatch.setattr(forking.threading, "active_count", lambda: 2)
     pooled = check_lines(log, keyring, workers=2)
     assert [(r.line, r.status, r.digest) for r in pooled] == serial
     monkeypatch.undo()

@@ -12,11 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_verify_log import signed_events
 
+from provlineage._internal import forked
 from provlineage.errors import ProvlineageError
 from provlineage.keys import Keyring
 from provlineage.signature_check import Status
 from provlineage.signing import signed_event_text
-from provlineage.verification import Report, parallel, verify_files
+from provlineage.verification import Report, verify_files
 from provlineage.verification.ranges import plan_ranges
 from provlineage.verification.reading import read_log, read_segment
 
@@ -56,14 +57,15 @@ def awkward_logs(tmp_path: Path, key_dir: Path) -> list[Path]:
 _COMPARE_IN_ONE_THREAD = """
 import pickle, sys
 from provlineage.keys import Keyring
-from provlineage.verification import ranges, verify_files
+from provlineage._internal import forked
+from provlineage.verification import verify_files
 from test_verify_ranges import _answer
 
 paths, keyring = sys.argv[2:], Keyring.from_files([sys.argv[1]])
 serial = _answer(verify_files(paths, keyring, workers=1))
 forks = []
-fork_range = ranges._fork_range
-ranges._fork_range = lambda *args: forks.append(1) or fork_range(*args)
+start = forked.start
+forked.start = lambda work: forks.append(1) or start(work)
 for workers in (2, 3, 4, 7, 40):
     forks.clear()
     assert _answer(verify_files(paths, keyring, workers=workers)) == serial, workers
@@ -96,8 +98,8 @@ def test_other_threads_mean_no_fork(
     awkward_logs: list[Path], keyring: Keyring, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     serial = _answer(verify_files(awkward_logs, keyring, workers=1))
-    monkeypatch.setattr(parallel.threading, "active_count", lambda: 2)
-    assert not parallel.fork_allowed()
+    monkeypatch.setattr(forked.threading, "active_count", lambda: 2)
+    assert not forked.fork_allowed()
     assert _answer(verify_files(awkward_logs, keyring, workers=2)) == serial
 
 

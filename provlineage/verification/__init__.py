@@ -16,9 +16,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from provlineage._internal.collection import collection_paused
+from provlineage._internal.forked import fork_allowed, usable_cores
 from provlineage.keys import Keyring
 from provlineage.verification.chains import analyze_chains
-from provlineage.verification.parallel import PARALLEL_THRESHOLD, check_lines, fork_allowed
+from provlineage.verification.parallel import PARALLEL_THRESHOLD, check_lines
 from provlineage.verification.ranges import PARALLEL_BYTES, check_files_forked
 from provlineage.verification.reading import log_sizes, read_log
 from provlineage.verification.records import Inspected, _inspect, authenticate, inspect_line
@@ -82,10 +83,7 @@ def verify_files(
 def _file_workers(requested: int | None, total_bytes: int) -> int:
     if requested is not None:
         return max(1, requested)
-    if total_bytes < PARALLEL_BYTES:
-        return 1
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return max(1, min(cores, 8))
+    return 1 if total_bytes < PARALLEL_BYTES else usable_cores()
 
 
 def verify_records(

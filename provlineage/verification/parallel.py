@@ -9,12 +9,11 @@ a spawn-based process pool does the same.  A child that fails only means its ran
 from __future__ import annotations
 
 import gc
-import os
-import threading
 from collections.abc import Sequence
 from dataclasses import fields
 from typing import Any
 
+from provlineage._internal import forked
 from provlineage._internal.collection import collection_paused
 from provlineage.keys import Keyring
 from provlineage.verification.records import authenticate, inspect_line
@@ -48,10 +47,7 @@ def _from_rows(rows: list[tuple[Any, ...]]) -> list[RecordResult]:
 def _worker_count(requested: int | None, records: int) -> int:
     if requested is not None:
         return max(1, requested)
-    if records < PARALLEL_THRESHOLD:
-        return 1
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return max(1, min(cores, 8))
+    return 1 if records < PARALLEL_THRESHOLD else forked.usable_cores()
 
 
 def _ranges(total: int, count: int) -> list[tuple[int, int]]:
@@ -59,52 +55,20 @@ def _ranges(total: int, count: int) -> list[tuple[int, int]]:
     return [(start, min(start + size, total)) for start in range(0, total, size)]
 
 
-def fork_allowed() -> bool:
-    """Whether a forked child is safe: ``fork`` exists and no other thread could hold a lock the child needs."""
-    return hasattr(os, "fork") and threading.active_count() == 1
-
-
-def _fork_range(
-    lines: Sequence[tuple[str, int, str]], start: int, stop: int, options: tuple[Any, ...]
-) -> tuple[int, int]:
-    """Fork a child that checks ``lines[start:stop]`` and writes its pickled rows to a pipe: (pid, read end)."""
-    import pickle  # here: most verifications run on one process
-
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns
-        status = 1
-        try:
-            os.close(read_end)
-            data = pickle.dumps(_rows(_check_chunk(lines[start:stop], *options)), protocol=pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(write_end, "wb") as out:
-                out.write(data)
-            status = 0
-        finally:
-            os._exit(status)  # no atexit handlers, no flushing of the parent's buffers
-    os.close(write_end)
-    return pid, read_end
-
-
 def _check_forked(
     lines: Sequence[tuple[str, int, str]], ranges: list[tuple[int, int]], options: tuple[Any, ...]
 ) -> list[RecordResult]:
     gc.freeze()  # keep the inherited objects out of the collector: it would touch, and so copy, every page
     try:
-        children = [(start, stop, *_fork_range(lines, start, stop, options)) for start, stop in ranges[1:]]
+        children = [
+            (start, stop, forked.start(lambda start=start, stop=stop: _rows(_check_chunk(lines[start:stop], *options))))
+            for start, stop in ranges[1:]
+        ]
     finally:
         gc.unfreeze()
     results = _check_chunk(lines[ranges[0][0] : ranges[0][1]], *options)
-    import pickle  # here: most verifications run on one process
-
-    for start, stop, pid, read_end in children:
-        with os.fdopen(read_end, "rb") as source:
-            data = source.read()
-        _, status = os.waitpid(pid, 0)
-        try:
-            rows = pickle.loads(data) if status == 0 else None
-        except (pickle.UnpicklingError, EOFError, ValueError):
-            rows = None
+    for start, stop, child in children:
+        rows = forked.answer(child)
         results.extend(_from_rows(rows) if rows is not None else _check_chunk(lines[start:stop], *options))
     return results
 
@@ -152,6 +116,6 @@ def check_lines(
         if count == 1 or len(lines) < 2:
             return _check_chunk(lines, *options)
         ranges = _ranges(len(lines), count)
-        if fork_allowed():
+        if forked.fork_allowed():
             return _check_forked(lines, ranges, options)
         return _check_pooled(lines, ranges, keyring, options)

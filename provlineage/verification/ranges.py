@@ -13,10 +13,11 @@ numbers them once the ranges before are known.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
+from functools import partial
 from typing import Any, NamedTuple
 
+from provlineage._internal import forked
 from provlineage.keys import Keyring
 from provlineage.verification.parallel import _check_chunk, _from_rows, _rows
 from provlineage.verification.reading import Segment, line_start_at_or_after, read_segment
@@ -74,43 +75,6 @@ def _check_range(segments: list[Segment], options: tuple[Any, ...]) -> _Checked:
     return _Checked(_check_chunk(lines, *options), counts)
 
 
-def _fork_range(segments: list[Segment], options: tuple[Any, ...]) -> tuple[int, int]:
-    """Fork a child that checks ``segments`` and writes its pickled results to a pipe: (pid, read end)."""
-    import pickle  # here: most verifications run on one process
-
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns
-        status = 1
-        try:
-            os.close(read_end)
-            checked = _check_range(segments, options)
-            data = pickle.dumps((_rows(checked.results), checked.counts), protocol=pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(write_end, "wb") as out:
-                out.write(data)
-            status = 0
-        finally:
-            os._exit(status)  # no atexit handlers, no flushing of the parent's buffers
-    os.close(write_end)
-    return pid, read_end
-
-
-def _collect(pid: int, read_end: int) -> _Checked | None:
-    """A child's results, or ``None`` when it failed (its range is then checked here)."""
-    import pickle
-
-    with os.fdopen(read_end, "rb") as source:
-        data = source.read()
-    _, status = os.waitpid(pid, 0)
-    if status != 0:
-        return None
-    try:
-        rows, counts = pickle.loads(data)
-    except (pickle.UnpicklingError, EOFError, ValueError):
-        return None
-    return _Checked(_from_rows(rows), counts)
-
-
 def check_files_forked(
     sizes: Sequence[tuple[str, int]], count: int, keyring: Keyring, *, keep_events: bool, every_signature: bool
 ) -> list[RecordResult]:
@@ -119,17 +83,24 @@ def check_files_forked(
     ranges = [segments for segments in plan_ranges(sizes, count) if segments]
     if not ranges:
         return []
-    children = [(segments, *_fork_range(segments, options)) for segments in ranges[1:]]
+    children = [(segments, forked.start(partial(_answer, segments, options))) for segments in ranges[1:]]
     try:
         checked = [(ranges[0], _check_range(ranges[0], options))]
     except BaseException:
-        for _, pid, read_end in children:  # reaped even when this process's own range fails
-            _collect(pid, read_end)
+        for _, child in children:  # reaped even when this process's own range fails
+            forked.answer(child)
         raise
-    for segments, pid, read_end in children:
-        from_child = _collect(pid, read_end)
-        checked.append((segments, from_child if from_child is not None else _check_range(segments, options)))
+    for segments, child in children:
+        rows = forked.answer(child)
+        from_child = _Checked(_from_rows(rows[0]), rows[1]) if rows is not None else None
+        checked.append((segments, from_child or _check_range(segments, options)))
     return _numbered(checked)
+
+
+def _answer(segments: list[Segment], options: tuple[Any, ...]) -> tuple[list[tuple[Any, ...]], list[tuple[int, int]]]:
+    """A child's answer: its results as plain rows (cheap to pickle), and its segments' line counts."""
+    checked = _check_range(segments, options)
+    return _rows(checked.results), checked.counts
 
 
 def _numbered(checked: list[tuple[list[Segment], _Checked]]) -> list[RecordResult]:

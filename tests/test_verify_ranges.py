@@ -103,6 +103,23 @@ def test_other_threads_mean_no_fork(
     assert _answer(verify_files(awkward_logs, keyring, workers=2)) == serial
 
 
+def test_a_pipe_is_read_whole(awkward_logs: list[Path], keyring: Keyring, tmp_path: Path) -> None:
+    """``verify --workers 2 <(zcat log.gz)``: a pipe has no size to split; it is read on one process."""
+    fifo = tmp_path / "log.fifo"
+    os.mkfifo(fifo)
+    data = awkward_logs[0].read_bytes()
+    writer = subprocess.Popen([sys.executable, "-c", f"open({str(fifo)!r}, 'wb').write({data!r})"])
+    try:
+        piped = verify_files([fifo], keyring, workers=2)
+    finally:
+        writer.wait(timeout=30)
+    whole = verify_files([awkward_logs[0]], keyring, workers=1)
+    assert [(r.line, r.status, r.digest) for r in piped.records] == [
+        (r.line, r.status, r.digest) for r in whole.records
+    ]
+    assert len(piped.records) == 30  # the first file: 30 events, blank lines and a CRLF line among them
+
+
 def test_unreadable_logs_are_named_before_any_work(tmp_path: Path, keyring: Keyring) -> None:
     with pytest.raises(ProvlineageError, match="does not exist"):
         verify_files([tmp_path / "missing.jsonl"], keyring, workers=2)

@@ -66,8 +66,8 @@ def verify_files(
     """
     with collection_paused():  # lines, results and findings: many objects, no cycles
         sizes = log_sizes(list(paths))
-        count = _file_workers(workers, sum(size for _, size in sizes))
-        if count > 1 and sizes and fork_allowed():
+        count = _file_workers(workers, sum(size for _, size in sizes)) if sizes else 1
+        if sizes and count > 1 and fork_allowed():
             results = check_files_forked(
                 sizes, count, keyring, keep_events=keep_events, every_signature=every_signature
             )

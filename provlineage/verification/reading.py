@@ -29,8 +29,9 @@ def read_log(path: str | os.PathLike[str]) -> list[tuple[str, int, str]]:
         raise _unreadable(source, error) from None
 
 
-def log_sizes(paths: list[str | os.PathLike[str]]) -> list[tuple[str, int]]:
-    """(source, size in bytes) of each log, with the errors :func:`read_log` would give."""
+def log_sizes(paths: list[str | os.PathLike[str]]) -> list[tuple[str, int]] | None:
+    """(source, size in bytes) of each log, with the errors :func:`read_log` would give; ``None`` when a log is
+    not a regular file (a pipe such as ``<(zcat log.gz)`` has no size and cannot be read by byte ranges)."""
     sizes = []
     for path in paths:
         try:
@@ -39,6 +40,8 @@ def log_sizes(paths: list[str | os.PathLike[str]]) -> list[tuple[str, int]]:
             raise _unreadable(str(path), error) from None
         if stat.S_ISDIR(status.st_mode):
             raise _unreadable(str(path), IsADirectoryError())
+        if not stat.S_ISREG(status.st_mode):
+            return None
         sizes.append((str(path), status.st_size))
     return sizes
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from provlineage.keys import Keyring
 from provlineage.log_input import reject_unusable_logs
 from provlineage.verification import Report, verify_files
@@ -42,3 +44,13 @@ def source_report(
         checkpoint = load_checkpoint(checkpoint_file, checkpoints, event_keyring=keyring)
         apply_checkpoint(report, checkpoint, logs=list(paths))
     return report, sources
+
+
+def served_lines(
+    report: Report, marquez_url: str | None, api_key: str | None
+) -> tuple[list[str], dict[str, Any], bool]:
+    """``--served``: the run facets Marquez serves, held against the verified events (see marquez_served)."""
+    from provlineage.marquez_served import check_served
+
+    check = check_served(report, marquez_url or "", api_key=api_key)
+    return check.lines(), check.to_json(), check.ok

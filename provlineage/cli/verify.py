@@ -13,7 +13,7 @@ import sys
 import click
 
 from provlineage.cli._options import api_key_option, public_keys_option, workers_option
-from provlineage.cli._verify_sources import source_report
+from provlineage.cli._verify_sources import served_lines, source_report
 from provlineage.keys import Keyring
 from provlineage.verification import Report
 
@@ -107,6 +107,11 @@ def render_text(report: Report, sources: str) -> str:
     is_flag=True,
     help="Check each event's own signature too (by default a stream's events are authenticated by their successors' signed links, and only the last event's signature is checked).",
 )
+@click.option(
+    "--served",
+    is_flag=True,
+    help="With --marquez: also compare the run facets Marquez serves (its UI and read API) with the verified events; a difference fails.",
+)
 @api_key_option
 def verify(  # noqa: PLR0917 (one parameter per click option)
     paths: tuple[str, ...],
@@ -122,6 +127,7 @@ def verify(  # noqa: PLR0917 (one parameter per click option)
     checkpoint_keys: tuple[str, ...] = (),
     marquez_url: str | None = None,
     every_signature: bool = False,
+    served: bool = False,
     api_key: str | None = None,
 ) -> None:
     """Verify every record of the JSON Lines logs PATHS (read in the order given, as one log)."""
@@ -129,6 +135,8 @@ def verify(  # noqa: PLR0917 (one parameter per click option)
         raise click.UsageError("give at least one log file to verify, or --marquez URL")
     if paths and marquez_url:
         raise click.UsageError("verify log files or --marquez URL, one at a time")
+    if served and not marquez_url:
+        raise click.UsageError("--served compares what Marquez serves with its events: give --marquez URL")
     keyring = Keyring.from_files(list(public_keys))
     content_checks = recheck_datasets or bool(inference_logs) or inference_id is not None or bool(inference_input)
     report, sources = source_report(
@@ -137,7 +145,7 @@ def verify(  # noqa: PLR0917 (one parameter per click option)
         api_key,
         keyring,
         workers=workers,
-        keep_events=content_checks,
+        keep_events=content_checks or served,
         checkpoint_file=checkpoint_file,
         checkpoint_keys=checkpoint_keys,
         every_signature=every_signature,
@@ -164,12 +172,15 @@ def verify(  # noqa: PLR0917 (one parameter per click option)
         )
         extra_lines, extra_ok = [*extra_lines, *input_lines], extra_ok and input_ok
         extra_json["inferenceInput"] = input_json
+    if served:
+        served_out, extra_json["served"], served_ok = served_lines(report, marquez_url, api_key)
+        extra_lines, extra_ok = [*extra_lines, *served_out], extra_ok and served_ok
     ok = report.ok and extra_ok
     if as_json:
         click.echo(json.dumps({**report.to_json(), **extra_json, "ok": ok}, indent=2))
     else:
         text = render_text(report, sources)
-        if content_checks:  # the content checks go before the one RESULT line, which then covers them too
+        if content_checks or served:  # the content checks go before the one RESULT line, which then covers them too
             text = "\n".join([*text.splitlines()[:-1], *extra_lines, "RESULT: OK" if ok else "RESULT: FAILED"])
         click.echo(text)
     sys.exit(0 if ok else 1)

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from .model import java_json, jsonb_text, marquez_api_view
+from .served import update_facet
 from .storage import MarquezState, RecordedRequest, Reply
 
 
@@ -90,6 +91,7 @@ class _Handler(BaseHTTPRequestHandler):
                 (("Content-Type", "application/json"), ("WWW-Authenticate", 'Bearer realm="marquez"')),
             )
         job_path = re.fullmatch(r"/api/v1/namespaces/([^/]+)/jobs/([^/]+)", path)
+        run_facets_path = re.fullmatch(r"/api/v1/jobs/runs/([^/]+)/facets", path)
         routes: dict[str, Callable[[], Reply]] = {}
         if path == "/api/v1/lineage":
             routes = {
@@ -98,6 +100,8 @@ class _Handler(BaseHTTPRequestHandler):
             }
         elif path == "/api/v1/events/lineage":
             routes = {"GET": lambda: state.list_events(query)}
+        elif run_facets_path:
+            routes = {"GET": lambda: state.get_run_facets(unquote(run_facets_path[1]), query)}
         elif job_path:
             routes = {"GET": lambda: state.get_job(unquote(job_path[1]), unquote(job_path[2]))}
         if not routes:
@@ -261,11 +265,20 @@ class MarquezContractServer:
             run_rows = [row for row in self._state.rows if row.kind == "RUN_EVENT"]
             run_rows[index].jsonb = jsonb_text(event)
 
+    def update_facet(self, run_id: str, name: str, facet: Any, *, part: str = "run") -> int:
+        """Overwrite facet ``name`` of a run in the derived ``run_facets`` (``part="job"``: ``job_facets``) table,
+        what the UI and read API serve, like an ``UPDATE`` by someone with DB access; the raw events stay as they
+        were.  Returns the number of rows changed."""
+        with self._state.lock:
+            return update_facet(self._state.facets, part, run_id, name, facet)
+
     def reset(self) -> None:
         """Forget stored events, recorded requests and pending failures (the token is kept)."""
         with self._state.lock:
             self._state.rows.clear()
             self._state.requests.clear()
+            self._state.runs.clear()
+            self._state.facets.clear()
             self._state.failures_left = 0
 
     def post(self, event: dict[str, Any] | str | bytes) -> int:

@@ -27,6 +27,7 @@ from .model import (
     to_stored,
     violations,
 )
+from .served import UUID_TEXT, FacetRow, facet_rows, run_uuid, served_facets
 
 NAMESPACE_PATTERN = re.compile(r"^[a-zA-Z:;=/0-9_\-\.@+]{1,1024}$")
 _JOB_NAMESPACE_UNSAFE = re.compile(r"[^a-z:/A-Z0-9\-_.@+]")
@@ -92,6 +93,8 @@ class MarquezState:
         self.failures_left = 0
         self.failure_status = 503
         self._sequence = 0
+        self.runs: set[str] = set()  # the ``runs`` table: runs whose model update succeeded
+        self.facets: list[FacetRow] = []  # the ``run_facets`` and ``job_facets`` tables
 
     # ---- POST /api/v1/lineage -------------------------------------------------------------------
 
@@ -118,7 +121,11 @@ class MarquezState:
         with self.lock:
             status = self._model_update_status(kind, instance)
             self._sequence += 1
-            self.rows.append(StoredRow(kind, instance.values["eventTime"], jsonb_text(stored), self._sequence))
+            event_time = instance.values["eventTime"]
+            self.rows.append(StoredRow(kind, event_time, jsonb_text(stored), self._sequence))
+            if status == 201 and kind == "RUN_EVENT":  # the model update, one transaction with the run's facets
+                self.runs.add(run_uuid(str(instance.get("run", "runId"))))
+                self.facets += facet_rows(stored, event_time.epoch_micros, self._sequence, self.facets)
         return Reply(status) if status == 201 else Reply.servlet_error(status, "/api/v1/lineage")
 
     def _model_update_status(self, kind: str, instance: BeanValue) -> int:
@@ -197,6 +204,23 @@ class MarquezState:
         except JacksonError:
             return Reply.error(500, "There was an error processing your request. It has been logged.")
         return Reply.json(200, {"totalCount": len(window), "events": events})
+
+    # ---- GET /api/v1/jobs/runs/{id}/facets (served.py) --------------------------------------------
+
+    def get_run_facets(self, run_id: str, query: dict[str, list[str]]) -> Reply:
+        facet_type = query.get("type", [""])[0]
+        if not facet_type:
+            return Reply.json(400, {"errors": ["query param type must not be null"]})
+        if not UUID_TEXT.fullmatch(run_id):
+            return Reply.error(404)
+        key = run_uuid(run_id)
+        with self.lock:
+            if key not in self.runs:
+                return Reply.error(404, f"Run '{key}' not found.")
+            if facet_type.lower() not in {"run", "job"}:
+                return Reply.error(501, "only type=run and type=job are modelled here")
+            body = served_facets(self.facets, key, facet_type.lower())
+        return Reply(200) if body is None else Reply.json(200, body)
 
     # ---- minimal read models: jobs and the lineage graph ----------------------------------------
 

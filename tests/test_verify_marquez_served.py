@@ -153,6 +153,21 @@ def test_job_facet_changed_in_the_derived_table_is_a_finding(
     ) in result.output
 
 
+def test_runs_with_an_event_that_did_not_verify_are_not_compared(
+    tmp_path: Path, key_dir: Path, marquez_server: Any
+) -> None:
+    """Marquez serves the failed COMPLETE's facets: comparing them with START's would only repeat the failure."""
+    run_id = str(generate_new_uuid())
+    deliver(tmp_path, key_dir, marquez_server, [run_id])
+    complete = marquez_server.events[1]
+    complete["run"]["facets"]["provlineage_hyperparameters"]["parameters"]["lr"] = 0.9
+    marquez_server.replace_event(1, complete)
+    result = verify_served(marquez_server, key_dir)
+    assert result.exit_code == 1 and "FAILED " in result.output, result.output
+    assert "SERVED " not in result.output
+    assert "0 run(s), 0 facet(s) compared" in result.output and "1 run(s) not compared" in result.output
+
+
 SIGNED = {
     "provlineage_hyperparameters": {
         "_producer": "https://example.com",

@@ -2,7 +2,8 @@
 
 Exit status: 0 when every record verifies and every chain is intact, 1 when anything does not, 2 for usage errors.
 With ``--datasets`` / ``--inference-log`` / ``--inference``, 1 also when a dataset changed, an inference log does
-not match the roots its verified events signed, or the inference cannot be proven.
+not match the roots its verified events signed, or the inference cannot be proven.  With ``--served``, 1 also when
+Marquez serves a run or job facet other than the verified events' (:mod:`provlineage.marquez_served`).
 """
 
 from __future__ import annotations
@@ -110,7 +111,7 @@ def render_text(report: Report, sources: str) -> str:
 @click.option(
     "--served",
     is_flag=True,
-    help="With --marquez: also compare the run facets Marquez serves (its UI and read API) with the verified events; a difference fails.",
+    help="With --marquez: also compare the run and job facets Marquez serves (its UI and read API) with the verified events; a difference fails.",
 )
 @api_key_option
 def verify(  # noqa: PLR0917 (one parameter per click option)

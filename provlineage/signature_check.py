@@ -199,18 +199,16 @@ class PendingCheck:
         return self._parts[0] + canonical_bytes(view) + self._parts[1]
 
     def _java_double_body(self) -> Iterator[bytes]:
-        """The body with numbers a Java store re-printed read as their doubles (:mod:`._internal.java_doubles`)."""
-        from provlineage._internal.java_doubles import as_doubles  # only for events no other body matched
+        """Bodies with numbers a Java store re-printed read as their doubles (:mod:`._internal.java_doubles`)."""
+        from provlineage._internal.java_doubles import double_readings  # only for events no other body matched
 
-        event, pointers = as_doubles(self._event)
-        if not pointers:
-            return
-        try:
-            body = self._body_of(event)
-        except (CanonicalizationError, ValueError):
-            return
-        self._java_doubles = (body, pointers)
-        yield body
+        for event, pointers in double_readings(self._event):
+            try:
+                body = self._body_of(event)
+            except (CanonicalizationError, ValueError):
+                continue
+            self._java_doubles = (body, pointers)
+            yield body
 
     def _accept(self, digest: str, how: str, body: bytes | None = None) -> EventCheck:
         self.check.digest = digest

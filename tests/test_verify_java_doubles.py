@@ -24,7 +24,7 @@ FLOATS = {
     "big": 7.805246846095452e17,
     "odd": 2.82879384806159e17,
 }
-OTHERS = {"int": 9007199254740992, "auc": 0.83, "wide": 2**70}
+OTHERS = {"int": 9007199254740992, "auc": 0.83, "wide": 2**70, "seed": 12345678901234567890}
 # (as signed, as the Java store gave it back)
 REPRINTS = [
     ('"e23":1e+23', '"e23":99999999999999990000000'),  # Marquez 0.51.1, Java 17
@@ -64,6 +64,15 @@ def test_reprinted_doubles_verify_and_are_named(tmp_path: Path, key_dir: Path, k
     log = tmp_path / "log.jsonl"
     log.write_text(text + "\n")  # the same text in a file: the quick path fails, the full one reads the doubles
     assert [(r.status, r.reason) for r in verify_files([log], keyring).records] == [(Status.VALID, record.reason)]
+
+
+def test_an_exact_integer_beside_a_reprinted_double(key_dir: Path, keyring: Keyring) -> None:
+    """``seed`` could be a double re-printed too (19 digits); the store kept it exact, and that reading is found."""
+    text = reprinted(signed_line(key_dir), [('"e23":1e+23', '"e23":99999999999999990000000')])
+    assert '"seed":12345678901234567890' in text
+    [record] = verify_records([("marquez", 1, loads(text))], keyring).records
+    assert record.status is Status.VALID
+    assert record.reason.endswith("/run/facets/values/e23")
 
 
 def test_an_untouched_event_has_no_note(key_dir: Path, keyring: Keyring) -> None:

@@ -14,12 +14,15 @@ double's shortest one, of the same double, with at most 19 significant digits (J
 value of an integral double: ``2.82879384806159e+17`` came back as ``282879384806159008``) and not fewer than
 the shortest has.  As long as the shortest only when the shortest is not itself the double's exact value (Java 17
 picked ``...944`` where ``...945`` is nearer).  So ``9007199254740993`` for the exactly representable
-``9007199254740992`` (another integer, as long), or a decimal of another double, still fails.
+``9007199254740992`` (another integer, as long), or a decimal of another double, still fails.  A qualifying
+number may also be an integer the store kept exact, so each is tried both ways (:func:`double_readings`).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from itertools import combinations
 from typing import Any
 
 from provlineage._internal.canonical import _jcs_float
@@ -28,21 +31,39 @@ from provlineage._internal.numbers import JsonNumber, is_shortest_double
 _MAX_DOUBLE_DIGITS = 19  # an integral double below 2**63 printed exactly
 
 
-def as_doubles(value: Any) -> tuple[Any, list[str]]:
-    """``value`` with each qualifying number read as its double, and the JSON Pointers of those numbers."""
-    pointers: list[str] = []
-    return _walk(value, "", pointers), pointers
+#: Readings tried at most per event: each qualifying number is read either as written or as its double.
+MAX_READINGS = 64
 
 
-def _walk(value: Any, pointer: str, pointers: list[str]) -> Any:
+def double_readings(value: Any) -> Iterator[tuple[Any, list[str]]]:
+    """``value`` with qualifying numbers read as their doubles, and the JSON Pointers of the numbers so read.
+
+    A number that qualifies may also be an exact value the store kept (Jackson prints an integer it read as an
+    integer digit for digit: ``12345678901234567890`` qualifies too), so every choice is a reading: all of them as
+    doubles first, then fewer, up to :data:`MAX_READINGS` readings (one signature check each, on an event that
+    did not verify as stored).
+    """
+    found: list[str] = []
+    _walk(value, "", found, None)
+    tried = 0
+    for size in range(len(found), 0, -1):
+        for chosen in combinations(found, size):
+            if tried == MAX_READINGS:
+                return
+            tried += 1
+            yield _walk(value, "", [], set(chosen)), list(chosen)
+
+
+def _walk(value: Any, pointer: str, found: list[str], chosen: set[str] | None) -> Any:
+    """Collect qualifying pointers (``chosen`` is ``None``), or read the ``chosen`` ones as doubles."""
     if isinstance(value, dict):
-        return {key: _walk(item, f"{pointer}/{_escape(key)}", pointers) for key, item in value.items()}
+        return {key: _walk(item, f"{pointer}/{_escape(key)}", found, chosen) for key, item in value.items()}
     if isinstance(value, list):
-        return [_walk(item, f"{pointer}/{index}", pointers) for index, item in enumerate(value)]
-    if isinstance(value, JsonNumber):
+        return [_walk(item, f"{pointer}/{index}", found, chosen) for index, item in enumerate(value)]
+    if isinstance(value, JsonNumber) and (chosen is None or pointer in chosen):
         double = _reprinted_double(value.text)
         if double is not None:
-            pointers.append(pointer)
+            found.append(pointer)
             return _jcs_float(repr(double))
     return value
 

@@ -67,6 +67,10 @@ def install() -> bool:
         return False
     from airflow.providers.openlineage.plugins.listener import get_openlineage_listener
 
+    from airflow_plugin.preload import preload_signing_transport
+
+    preload_signing_transport()
+
     manager = getattr(get_openlineage_listener(), "extractor_manager", None)
     original = getattr(manager, "extract_metadata", None)
     if original is None:

@@ -54,6 +54,12 @@ def double_readings(value: Any) -> Iterator[tuple[Any, list[str]]]:
             yield _walk(value, "", [], set(chosen)), list(chosen)
 
 
+def as_doubles(value: Any) -> tuple[Any, list[str]]:
+    """``value`` with every qualifying number read as its double, and their pointers (to compare two copies)."""
+    found: list[str] = []
+    return _walk(value, "", found, None), found
+
+
 def _walk(value: Any, pointer: str, found: list[str], chosen: set[str] | None) -> Any:
     """Collect qualifying pointers (``chosen`` is ``None``), or read the ``chosen`` ones as doubles."""
     if isinstance(value, dict):

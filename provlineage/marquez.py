@@ -137,27 +137,33 @@ class MarquezReader:
         if api_key:
             self.session.headers["Authorization"] = f"Bearer {api_key}"
 
+    def get(
+        self, path: str, what: str, *, params: dict[str, Any] | None = None, reading: str = ""
+    ) -> requests.Response:
+        """GET ``path`` under the base URL; one-line errors for an unreachable server and a refused request."""
+        try:
+            response = self.session.get(urljoin(self.url, path), params=params, timeout=self.timeout)
+        except requests.RequestException as error:
+            raise ProvlineageError(
+                f"cannot reach Marquez at {self.url} ({type(error).__name__}){reading}",
+                "check --marquez URL and that Marquez is running",
+            ) from None
+        if response.status_code in (401, 403):
+            raise ProvlineageError(
+                f"Marquez at {self.url} refused to {what} (HTTP {response.status_code})",
+                "pass --api-key (sent as a Bearer token)",
+            )
+        return response
+
     def _window(self, after: datetime, before: datetime, limit: int) -> tuple[list[Any], int]:
         """One request without offset: the first ``limit`` run events of the window, and Marquez's ``totalCount``."""
-        endpoint = urljoin(self.url, EVENTS_ENDPOINT)
         params = {
             "sortDirection": "asc",
             "limit": limit,
             "after": _query_time(after),
             "before": _query_time(before),
         }
-        try:
-            response = self.session.get(endpoint, params=params, timeout=self.timeout)
-        except requests.RequestException as error:
-            raise ProvlineageError(
-                f"cannot reach Marquez at {self.url} ({type(error).__name__})",
-                "check --marquez URL and that Marquez is running",
-            ) from None
-        if response.status_code in (401, 403):
-            raise ProvlineageError(
-                f"Marquez at {self.url} refused to list events (HTTP {response.status_code})",
-                "pass --api-key (sent as a Bearer token)",
-            )
+        response = self.get(EVENTS_ENDPOINT, "list events", params=params)
         if response.status_code != 200:
             raise ProvlineageError(
                 f"Marquez at {self.url} answered HTTP {response.status_code} to GET /{EVENTS_ENDPOINT}"

@@ -33,9 +33,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import quote, urljoin
-
-import requests
+from urllib.parse import quote
 
 from provlineage._internal.canonical import SIGNATURE_FACET, canonical_bytes, loads, project_event
 from provlineage._internal.java_doubles import as_doubles
@@ -217,21 +215,8 @@ class _ServedReader:
 
     def facets(self, run_id: str, part: str) -> dict[str, Any] | str:
         """The served facets, or why there are none (a finding: what Marquez serves for this run is not the run)."""
-        reader = self.reader
         path = FACETS_ENDPOINT.format(run_id=quote(marquez_run_uuid(run_id), safe=""), part=part)
-        endpoint = urljoin(reader.url, path)
-        try:
-            response = reader.session.get(endpoint, timeout=reader.timeout)
-        except requests.RequestException as error:
-            raise ProvlineageError(
-                f"cannot reach Marquez at {reader.url} ({type(error).__name__}) to read served facets",
-                "check --marquez URL and that Marquez is running",
-            ) from None
-        if response.status_code in (401, 403):
-            raise ProvlineageError(
-                f"Marquez at {reader.url} refused to serve {part} facets (HTTP {response.status_code})",
-                "pass --api-key (sent as a Bearer token)",
-            )
+        response = self.reader.get(path, f"serve {part} facets", reading=" to read served facets")
         if response.status_code != 200:
             return f"Marquez does not serve this run's {part} facets (HTTP {response.status_code})"
         if not response.content:  # a run without rows of this part: 200 and an empty body (observed)

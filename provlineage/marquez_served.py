@@ -11,7 +11,7 @@ Which event: Marquez stores one row per facet of each event of a run, stamped wi
 serves, for each facet name, the row of the latest eventTime (``RunFacetsDao.findRunFacetsByRunUuid`` and
 ``JobFacetsDao.findJobFacetsByRunUuid`` aggregate the rows in time order and ``MapperUtils.toFacetsOrNull`` lets a
 later row replace an earlier one).  So a facet that both START and COMPLETE carry is served as COMPLETE has it
-(observed on Marquez 0.51.1: /work/marquez-observations/served/).  Rows of one instant come in no defined order: a
+(observed on a real Marquez 0.51.1, 2026-11-30).  Rows of one instant come in no defined order: a
 facet that events of the same eventTime give different values may be served with either.  The run facet
 ``spark_unknown`` is never stored, and of ``spark.logicalPlan`` Marquez keeps the first row it received.
 

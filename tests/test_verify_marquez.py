@@ -117,7 +117,7 @@ def test_pages_are_read_in_full(tmp_path: Path, key_dir: Path, marquez_server: A
 def test_events_sharing_an_event_time_are_read_once_each(tmp_path: Path, key_dir: Path, marquez_server: Any) -> None:
     """On the real Marquez, offset pages cut through 60 events of one eventTime: 14 read twice, 14 never.
 
-    (Marquez 0.51.1 on PostgreSQL 15, /work/marquez-observations/paging/: ``verify --marquez`` reported false
+    (Marquez 0.51.1 on PostgreSQL 15, tests/marquez_contract/observed/paging.md: ``verify --marquez`` reported false
     duplicates and a gap for an honest store.)  The contract server orders equal times differently for each
     ``limit + offset`` as the real one did, so offset paging fails here too; reading by time windows does not.
     """

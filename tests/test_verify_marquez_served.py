@@ -2,7 +2,7 @@
 
 The contract server serves ``GET /api/v1/jobs/runs/{id}/facets?type=run`` from its model of the ``run_facets``
 table (tests/marquez_contract/served.py), as the real Marquez 0.51.1 was observed to (the latest event's facet
-wins; /work/marquez-observations/served/README.md).  ``update_facet`` stands in for an ``UPDATE run_facets``
+wins; tests/marquez_contract/observed/served.md).  ``update_facet`` stands in for an ``UPDATE run_facets``
 by someone with database access: the raw events, and plain ``verify --marquez``, stay clean.
 """
 
@@ -223,7 +223,7 @@ def test_run_ids_that_are_not_uuids_are_looked_up_as_marquez_files_them() -> Non
 
 
 VECTOR_RUN = "0190b7a2-1111-7000-8000-00000000abcd"
-# /work/marquez-observations/served/vector_start.json and vector_complete.json, POSTed to the real Marquez 0.51.1
+# tests/marquez_contract/observed/served.md (vector_start.json and vector_complete.json there), POSTed to the real Marquez 0.51.1
 VECTOR_START = {
     "eventType": "START",
     "eventTime": "2026-03-01T13:00:00.120+01:00",
@@ -271,7 +271,7 @@ VECTOR_RUN_FACETS = (
 
 
 def test_contract_serves_run_facets_as_the_real_marquez(marquez_server: Any) -> None:
-    """Observed on Marquez 0.51.1: /work/marquez-observations/served/raw/vector.* (contract_vs_real.py: all SAME)."""
+    """Observed on Marquez 0.51.1: tests/marquez_contract/observed/served.md (raw/vector.* there) (contract_vs_real.py: all SAME)."""
     assert marquez_server.post(VECTOR_START) == 201 and marquez_server.post(VECTOR_COMPLETE_TEXT) == 201
     base = f"{marquez_server.url}/api/v1/jobs/runs"
     answers = {

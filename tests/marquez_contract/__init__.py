@@ -7,7 +7,7 @@ re-implements, in plain Python, the behaviour a client can observe: status codes
 No Marquez code is copied; every rule below was derived from reading Marquez's sources (commit a89b89c,
 March 2025; paths relative to ``api/src/main/java/marquez/``).  Rules marked *observed* were corrected or added
 after running the real Marquez 0.51.1 (built from source, Java 17, PostgreSQL 15) on 2026-11-30; the evidence is in
-/work/marquez-observations/ (REPORT.md there; ``contract_vs_real.txt`` replays the same requests against both).
+tests/marquez_contract/observed/ (REPORT.md there; ``contract_vs_real.txt`` replays the same requests against both).
 
 How Marquez handles a POSTed event, and what this server reproduces
 -------------------------------------------------------------------

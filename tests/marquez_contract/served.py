@@ -14,7 +14,7 @@ each name keeping the position of its first row (``db/mappers/MapperUtils.toFace
 ``ObjectNode``).  Values are read back from jsonb by Jackson: decimals become doubles printed by
 ``Double.toString``, integers keep their digits.  An unknown run is 404 ``Run '<uuid>' not found.``; a ``runId``
 that is not a UUID is stored under ``UUID.nameUUIDFromBytes`` of its bytes (``OpenLineageDao.runToUuid``).
-*Observed* on the real Marquez 0.51.1 (Java 17, PostgreSQL 15) on 2026-11-30: /work/marquez-observations/served/
+*Observed* on the real Marquez 0.51.1 (Java 17, PostgreSQL 15) on 2026-11-30: tests/marquez_contract/observed/served.md
 (README.md there).
 
 ``update_facet`` is the test-only equivalent of ``UPDATE run_facets SET facet = ...`` by someone with database

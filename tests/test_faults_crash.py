@@ -217,7 +217,7 @@ def test_kill_after_handing_an_event_to_a_spooled_backend_completes_it(tmp_path:
     report = audit(log, acks, key_dir)
     (stream,) = report.streams.values()
     assert (stream.count, stream.last_sequence) == (3, 3)
-    spooled = [json.loads(path.read_text()) for path in sorted((state / "spool" / "down").glob("0*.json"))]
+    spooled = [json.loads(path.read_text()) for path in sorted((state / "spool").glob("down@*/0*.json"))]
     sequences = [entry["run"]["facets"]["provlineage_signature"]["sequence"] for entry in spooled]
     assert set(sequences) == {1, 2, 3} and len(sequences) <= 4  # at least once: a second copy of 2 at most
 

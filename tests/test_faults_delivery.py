@@ -237,9 +237,8 @@ def test_unreadable_spool_entries_are_set_aside(tmp_path: Path, key_dir: Path, f
     good = {f"e{index}" for index in range(1, 10) if index not in damage}
     assert len(spool.pending()) == 9
 
-    server = FaultServer()  # the backend is back (on a new port: point the config at it)
+    server = FaultServer(port=int(fault_server.url.rsplit(":", 1)[1]))  # the backend is back, at its address
     try:
-        config["transport"]["transports"]["server"]["url"] = server.url
         flush(tmp_path, config)
         assert [event["job"]["name"] for event in server.events] == sorted(good, key=lambda name: int(name[1:]))
         records = [json.loads(line) for line in spool.dead_letter_path.read_text().splitlines()]

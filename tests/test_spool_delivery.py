@@ -181,7 +181,7 @@ def test_damaged_spool_file_is_set_aside_and_does_not_block_delivery(tmp_path: P
     log = tmp_path / "events.jsonl"
     transport = build(signing(tmp_path, key_dir, {"type": "provlineage.transport.FileLogTransport", "path": str(log)}))
     spool = transport.deliveries[0].spool
-    spool.directory.mkdir(parents=True)
+    spool.directory.mkdir(parents=True, exist_ok=True)  # made when the transport was built (its .destination)
     (spool.directory / "0000000000000001.json").write_bytes(b'{"run": {"runId": "x"')  # e.g. a disk error
     assert transport.emit(run_event(1)) is not None
     assert [json.loads(line)["job"]["name"] for line in log.read_text().splitlines()] == ["step-1"]
@@ -246,3 +246,57 @@ def test_append_never_replaces_an_entry_it_did_not_number(tmp_path: Path) -> Non
     assert (spool.directory / "0000000000000002.json").read_text() == "put there behind the counter's back"
     assert (spool.directory / "0000000000000004.json").read_text() == '{"a": 2}'
     assert not [name for name in os.listdir(spool.directory) if name.endswith(".tmp")]
+
+
+def test_configurations_sharing_a_state_directory_never_send_each_others_events(tmp_path: Path, key_dir: Path) -> None:
+    """Two projects, one state directory (the default one is per user), both with a backend named ``http``.
+
+    Spooled by backend name alone, each process's sender sent the other's events to its own backend (observed:
+    two projects emitting at once, each server received about a third of the other's events).
+    """
+    from fixtures.fault_server import FaultServer
+
+    first, second = FaultServer(), FaultServer()
+    try:
+        first_port = int(first.url.rsplit(":", 1)[1])
+        one, other = build(signing(tmp_path, key_dir, http(first))), build(signing(tmp_path, key_dir, http(second)))
+        assert one.deliveries[0].spool.directory != other.deliveries[0].spool.directory
+        first.stop()  # the first project's backend is down: its events wait in its spool
+        for index in range(3):
+            assert one.emit(run_event(index)) is not None
+        assert one.deliveries[0].spool.count() == 3
+        for index in range(10, 13):
+            assert other.emit(run_event(index)) is not None
+        other.close()
+        assert job_names(second) == ["step-10", "step-11", "step-12"]  # none of the first project's
+        config = tmp_path / "openlineage.yml"
+        config.write_text(json.dumps({"transport": signing(tmp_path, key_dir, http(second))}))
+        result = CliRunner().invoke(cli, ["flush", "--config", str(config)])
+        assert result.exit_code == 1  # the other project's events wait: named, never sent here
+        assert f"3 spooled events for http://127.0.0.1:{first_port}/api/v1/lineage" in result.output
+        assert job_names(second) == ["step-10", "step-11", "step-12"]
+        first = FaultServer(port=first_port)  # back at its address: its own configuration sends them
+        config.write_text(json.dumps({"transport": signing(tmp_path, key_dir, http(first))}))
+        assert CliRunner().invoke(cli, ["flush", "--config", str(config)]).exit_code == 0  # nothing else waits
+        assert job_names(first) == ["step-0", "step-1", "step-2"]
+    finally:
+        first.stop()
+        second.stop()
+
+
+def test_a_spool_from_before_destinations_is_named_with_what_to_do(tmp_path: Path, key_dir: Path) -> None:
+    from fixtures.fault_server import FaultServer
+
+    server = FaultServer()
+    try:
+        legacy = tmp_path / "spool" / "http"  # how earlier versions named the spool of a backend called http
+        legacy.mkdir(parents=True)
+        (legacy / "0000000000000001.json").write_text(json.dumps({"run": {"runId": "x"}}))
+        config = tmp_path / "openlineage.yml"
+        config.write_text(json.dumps({"transport": signing(tmp_path, key_dir, http(server))}))
+        result = CliRunner().invoke(cli, ["flush", "--config", str(config)])
+        assert result.exit_code == 1
+        assert "1 spooled events from before spools were kept per destination" in result.output
+        assert server.events == []  # never sent on a guess
+    finally:
+        server.stop()

@@ -84,23 +84,31 @@ def flush(config: Path | None) -> None:
     """Re-send the events spooled while a backend was failing, oldest first."""
     transport = load_signing_transport(config)
     results = transport.flush()
+    spools = {delivery.target: delivery.spool.directory for delivery in transport.deliveries}
     remaining = 0
     for result in results:
         line = f"{result.target}: re-sent {result.sent}"
         if result.dead_lettered:
             line += (
-                f", {result.dead_lettered} refused or unreadable "
-                f"(see {transport.spool_dir / result.target / 'dead-letter.jsonl'})"
+                f", {result.dead_lettered} refused or unreadable (see {spools[result.target] / 'dead-letter.jsonl'})"
             )
         if result.remaining:
             line += f", {result.remaining} still spooled ({result.error})"
         remaining += result.remaining
         click.echo(line)
-    for directory, count in transport.orphaned_spools():
+    for directory, count, destination in transport.orphaned_spools():
         remaining += count
+        if destination is None:  # spooled by a version that named spools by backend alone
+            click.echo(
+                f"{directory}: {count} spooled events from before spools were kept per destination; if they are "
+                f"this configuration's, move its 0*.json files into the spool of the backend they were meant for "
+                f"(under {transport.spool_dir}), then flush"
+            )
+            continue
         click.echo(
-            f"{directory}: {count} spooled events for a transport that is no longer configured "
-            f"(give that transport its old name again, then flush)"
+            f"{directory}: {count} spooled events for {destination}, which no backend of this configuration sends "
+            f"to (renamed, pointed elsewhere, or another configuration's; the configuration with that backend name "
+            f"and destination sends them with its flush)"
         )
     transport.close()
     sys.exit(1 if remaining else 0)

@@ -31,8 +31,9 @@ Notes for configuring the inner backends:
   (or 1) still makes a failing backend give up sooner, since the spool retries anyway.
 * ``async_http`` reports failures in the background, where no spool sees them: use ``http``.
 * ``kafka`` picks its message key from typed events only; with signed events give ``messageKey`` explicitly.
-* A spool directory is named after the transport's ``name`` (the key under a ``composite`` mapping) or its kind;
-  renaming a transport leaves its spool behind, which ``provlineage flush`` reports.
+* A spool directory is named after the transport's ``name`` (the key under a ``composite`` mapping) or its kind,
+  and its destination (:mod:`provlineage.transport.building`); renaming a transport or pointing it elsewhere
+  leaves its spool behind, which ``provlineage flush`` reports.
 """
 
 from __future__ import annotations

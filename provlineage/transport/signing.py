@@ -15,7 +15,8 @@ environment variables or Airflow's ``[openlineage] transport`` JSON:
 ``state_dir``
     Where chain state is kept (default ``$PROVLINEAGE_STATE_DIR`` or ``~/.local/state/provlineage``).
 ``spool_dir``
-    Where events a backend could not take wait (default ``<state_dir>/spool``), one directory per inner backend.
+    Where events a backend could not take wait (default ``<state_dir>/spool``), one directory per inner backend and
+    destination (``<name>@<digest>``, see :mod:`provlineage.transport.building`).
 ``strict``
     ``false`` (default): a failure to sign or deliver is logged as one line and ``emit`` returns, so lineage never
     breaks the job.  ``true``: it raises :class:`~provlineage.errors.SigningError` /
@@ -39,7 +40,6 @@ put the transform outside (before) the signing transport instead.
 
 from __future__ import annotations
 
-import copy
 import logging
 import re
 import threading
@@ -48,8 +48,6 @@ from pathlib import Path
 from typing import Any
 
 from openlineage.client.serde import Serde
-from openlineage.client.transport.composite import CompositeTransport
-from openlineage.client.transport.transform import TransformTransport
 from openlineage.client.transport.transport import Transport
 from openlineage.client.utils import import_from_string
 
@@ -62,8 +60,9 @@ from provlineage._internal.spool import Spool
 from provlineage.errors import ConfigError, DeliveryError, ProvlineageError, SigningError
 from provlineage.signer import KeySigner, Signer
 from provlineage.signing import SignedLine, sign_event_line
+from provlineage.transport.building import build_inner, spool_destination
 from provlineage.transport.config import EXAMPLE, SigningConfig, announce_unrecordable
-from provlineage.transport.delivery import Delivery, FlushResult, Outcome, is_direct, settle
+from provlineage.transport.delivery import Delivery, FlushResult, Outcome, settle
 from provlineage.transport.event_dict import canonical_event_dict, event_dict
 from provlineage.transport.file_log import FileLogTransport
 from provlineage.transport.recording import destination_of, reconcile, record_event
@@ -95,7 +94,8 @@ class SigningTransport(Transport):
             if problem is not None and not (config.problem_key == "private_key" and signer is not None):
                 raise problem
             assert config.transport is not None
-            self.inner = self._build_inner(config.transport)
+            built = build_inner(config.transport, config, self.spool_dir, self._outcomes)
+            self.inner, self.deliveries = built.root, built.deliveries
             if strictness.effective(self.strict) or config.private_key:
                 _ = self.signer  # a key that cannot be loaded fails now, not at the first event
         except ProvlineageError as error:
@@ -103,57 +103,6 @@ class SigningTransport(Transport):
                 raise
             self._problem = error  # said once, loudly, at the first event it costs (see emit)
 
-    # --- configuration -------------------------------------------------------------------------------------
-    def _build_inner(self, inner_config: dict[str, Any]) -> Transport:
-        from openlineage.client.transport import get_default_factory
-
-        kind = inner_config.get("type")
-        try:
-            inner = get_default_factory().create(copy.deepcopy(inner_config))
-        except ProvlineageError:
-            raise
-        except Exception as error:
-            raise ConfigError(
-                f"inner transport {kind!r} cannot be built ({type(error).__name__}: {error})",
-                "fix the `transport` section of the SigningTransport config",
-            ) from error
-        return self._wrap(inner, {})
-
-    def _wrap(self, transport: Transport, taken: dict[str, int]) -> Transport:
-        if isinstance(transport, SigningTransport):
-            raise ConfigError(
-                "a SigningTransport is nested inside a SigningTransport", "sign once: remove the inner one"
-            )
-        if isinstance(transport, CompositeTransport):
-            children = transport.transports  # built once and cached by CompositeTransport
-            for index, child in enumerate(children):
-                children[index] = self._wrap(child, taken)
-            return transport
-        if isinstance(transport, TransformTransport):
-            log.warning(
-                "provlineage: a transform transport inside SigningTransport changes events after they are signed; "
-                "their signatures will not verify. Put the transform around the SigningTransport instead"
-            )
-        base = (
-            _UNSAFE_NAME.sub("-", transport.name or transport.kind or type(transport).__name__).strip("-")
-            or "transport"
-        )
-        taken[base] = taken.get(base, 0) + 1
-        target = base if taken[base] == 1 else f"{base}-{taken[base]}"
-        delivery = Delivery(
-            transport,
-            Spool(self.spool_dir / target, lock_timeout=self.config.lock_timeout),
-            target,
-            retry_interval=self.config.retry_interval,
-            resend_batch=self.config.resend_batch,
-            outcomes=self._outcomes,
-            deferred=not is_direct(transport),  # network backends are sent after the chain lock is released
-            exit_timeout=self.config.exit_timeout,
-        )
-        self.deliveries.append(delivery)
-        return delivery
-
-    # --- what other parts of provlineage use ---------------------------------------------------------------
     @property
     def signer(self) -> Signer:
         """The signer, created on first use and reused (raises :class:`KeyLoadError`/`ConfigError`)."""
@@ -190,7 +139,6 @@ class SigningTransport(Transport):
         """The inner backends, unwrapped."""
         return (delivery.leaf for delivery in self.deliveries)
 
-    # --- emitting ------------------------------------------------------------------------------------------
     def emit(self, event: Any) -> SignedEvent | None:
         """Sign and deliver ``event``; returns the signed event (``None`` when it could not be signed)."""
         strict = strictness.effective(self.strict)
@@ -263,14 +211,17 @@ class SigningTransport(Transport):
             raise self._problem
         return [delivery.flush() for delivery in self.deliveries]
 
-    def orphaned_spools(self) -> list[tuple[Path, int]]:
-        """Spool directories with events for a backend that is no longer configured (renamed or removed)."""
+    def orphaned_spools(self) -> list[tuple[Path, int, str | None]]:
+        """Spool directories with events that no backend of this configuration sends: (directory, events, the
+        destination they were spooled for).  A backend renamed or pointed elsewhere, or another configuration
+        sharing the state directory, leaves them; only a configuration with that backend and destination sends them.
+        """
         configured = {delivery.spool.directory for delivery in self.deliveries}
         try:
             candidates = [path for path in self.spool_dir.iterdir() if path.is_dir() and path not in configured]
         except OSError:
             return []
-        return [(path, count) for path in sorted(candidates) if (count := Spool(path).count())]
+        return [(path, count, spool_destination(path)) for path in sorted(candidates) if (count := Spool(path).count())]
 
     def close(self, timeout: float = -1) -> bool:
         return True if self.inner is None else self.inner.close(timeout)

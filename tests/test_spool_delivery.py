@@ -181,7 +181,7 @@ def test_damaged_spool_file_is_set_aside_and_does_not_block_delivery(tmp_path: P
     log = tmp_path / "events.jsonl"
     transport = build(signing(tmp_path, key_dir, {"type": "provlineage.transport.FileLogTransport", "path": str(log)}))
     spool = transport.deliveries[0].spool
-    spool.directory.mkdir(parents=True, exist_ok=True)  # made when the transport was built (its .destination)
+    spool.directory.mkdir(parents=True)
     (spool.directory / "0000000000000001.json").write_bytes(b'{"run": {"runId": "x"')  # e.g. a disk error
     assert transport.emit(run_event(1)) is not None
     assert [json.loads(line)["job"]["name"] for line in log.read_text().splitlines()] == ["step-1"]

@@ -4,6 +4,7 @@ Layout of one spool directory (one per inner transport, ``<spool_dir>/<transport
 
     .queue                    lock taken to append; holds the last entry number given out
     .drain                    lock taken to send; holds when the next re-send may be tried and the last error
+    .destination              where the events go (a URL, a file URI, a topic), written with the directory
     0000000000000001.json     one signed event per file (its exact JSON line), in sending order
     dead-letter.jsonl         events the backend refused (4xx) and entries that could not be read, with the reason
     unreadable/               entries that could not be read, kept byte for byte (named in dead-letter.jsonl)
@@ -38,6 +39,7 @@ from provlineage._internal.fdlock import locked_open
 QUEUE_FILE = ".queue"
 DRAIN_FILE = ".drain"
 DEAD_LETTER_FILE = "dead-letter.jsonl"
+DESTINATION_FILE = ".destination"
 UNREADABLE_DIR = "unreadable"
 _EVENT_FILE = re.compile(r"^(\d{16})\.json$")
 _RECORD = 1024
@@ -195,9 +197,27 @@ def _append_dead_letter(directory: Path, fields: dict[str, Any]) -> Path:
 class Spool:
     """The spool directory of one backend."""
 
-    def __init__(self, directory: Path, *, lock_timeout: float = 30.0) -> None:
+    def __init__(self, directory: Path, *, lock_timeout: float = 30.0, destination: str | None = None) -> None:
         self.directory = directory
         self.lock_timeout = lock_timeout
+        self.destination = destination
+
+    def _make_directory(self) -> None:
+        """Create the spool directory (0700), recording its destination in ``.destination`` when it has one."""
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        marker = self.directory / DESTINATION_FILE
+        if self.destination is not None and not marker.exists():
+            temporary = self.directory / f"{DESTINATION_FILE}.{os.getpid()}"
+            temporary.write_text(self.destination + "\n", encoding="utf-8", errors="surrogateescape")
+            os.replace(temporary, marker)
+
+    def recorded_destination(self) -> str | None:
+        """The destination in ``.destination`` (``None`` for spools written before it was recorded)."""
+        try:
+            text = (self.directory / DESTINATION_FILE).read_text(encoding="utf-8", errors="surrogateescape")
+        except OSError:
+            return None
+        return text.strip() or None
 
     @property
     def dead_letter_path(self) -> Path:
@@ -210,7 +230,7 @@ class Spool:
             try:
                 fd = stack.enter_context(locked_open(path, os.O_RDWR, timeout=timeout, mode=0o600))
             except FileNotFoundError:
-                self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+                self._make_directory()
                 fd = stack.enter_context(locked_open(path, os.O_RDWR, timeout=timeout, mode=0o600))
             yield fd
 
@@ -262,7 +282,7 @@ class Spool:
         try:
             fd = os.open(self.directory / DRAIN_FILE, os.O_RDWR | os.O_CREAT, 0o600)
         except FileNotFoundError:
-            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self._make_directory()
             fd = os.open(self.directory / DRAIN_FILE, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             yield fd

@@ -92,14 +92,7 @@ def _batches(rows: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, A
 
 def left_out(lineage: Lineage) -> list[str]:
     """One line per record kept out of the graph (as ``provlineage lineage`` lists them), and per chain finding."""
-    lines = []
-    for item in lineage.unverified:
-        record, claims = item.record, item.claims
-        claim = ""
-        if claims.run_id or claims.job:
-            job = f"{claims.job[0]}/{claims.job[1]}" if claims.job else "?"
-            claim = f"  (claims {claims.event_type or 'event'} of run {claims.run_id or '?'}, job {job})"
-        lines.append(f"{record.status.value.upper():11} {record.source}:{record.line}  {record.reason}{claim}")
+    lines = [item.line() for item in lineage.unverified]
     for record in lineage.legacy:
         lines.append(f"{'LEGACY':11} {record.source}:{record.line}  an older tool's record, not an OpenLineage event")
     for finding in lineage.chain:

@@ -226,6 +226,15 @@ class UnverifiedRecord:
     record: RecordResult
     claims: Claims
 
+    def line(self) -> str:
+        """``STATUS  source:line  reason  (claims ...)``: how every report lists a record kept out of the graph."""
+        record, claims = self.record, self.claims
+        claim = ""
+        if claims.run_id or claims.job:
+            job = f"{claims.job[0]}/{claims.job[1]}" if claims.job else "?"
+            claim = f"  (claims {claims.event_type or 'event'} of run {claims.run_id or '?'}, job {job})"
+        return f"{record.status.value.upper():11} {record.source}:{record.line}  {record.reason}{claim}"
+
 
 @dataclass
 class Lineage:

@@ -299,12 +299,7 @@ def _unverified_node(answer: Answer) -> Node:
     lineage = answer.lineage
     node = Node(f"UNVERIFIED RECORDS ({len(lineage.unverified)}), never used for an answer")
     for item in lineage.unverified:
-        record, claims = item.record, item.claims
-        claim = ""
-        if claims.run_id or claims.job:
-            job = f"{claims.job[0]}/{claims.job[1]}" if claims.job else "?"
-            claim = f"  (claims {claims.event_type or 'event'} of run {claims.run_id or '?'}, job {job})"
-        node.add(f"{record.status.value.upper():11} {record.source}:{record.line}  {record.reason}{claim}")
+        node.add(item.line())
     return node
 
 

@@ -2,7 +2,7 @@
 wrapped in a :class:`~provlineage.transport.delivery.Delivery` with a spool of its own.
 
 A spool belongs to one backend *and one destination*: its directory is ``<name>@<digest of the destination>``
-(the destination as bound into stream ids: a file URI, a URL, a topic), with a ``.destination`` file saying which.
+(the destination as bound into stream ids: a file URI, a URL, a topic); the spool records it in ``.destination``.
 Named by backend alone, two configurations sharing a state directory (the default one is per user) shared a spool
 whenever their backends had the same name, and each process's sender delivered the other's events to its own
 backend (observed: two projects emitting at once, each Marquez received a third of the other's events).
@@ -14,7 +14,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import logging
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +32,6 @@ from provlineage.transport.recording import leaf_destination
 log = logging.getLogger("provlineage.transport.signing")
 
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
-DESTINATION_FILE = ".destination"
 
 
 @dataclass
@@ -94,10 +92,13 @@ class _Wrapper:
         self.taken[base] = self.taken.get(base, 0) + 1
         target = base if self.taken[base] == 1 else f"{base}-{self.taken[base]}"
         config = self.config
+        destination = leaf_destination(transport)
         delivery = Delivery(
             transport,
             Spool(
-                spool_directory(self.spool_dir, target, leaf_destination(transport)), lock_timeout=config.lock_timeout
+                spool_directory(self.spool_dir, target, destination),
+                lock_timeout=config.lock_timeout,
+                destination=destination,
             ),
             target,
             retry_interval=config.retry_interval,
@@ -111,24 +112,6 @@ class _Wrapper:
 
 
 def spool_directory(spool_dir: Path, target: str, destination: str) -> Path:
-    """``<spool_dir>/<target>@<digest>`` for the backend ``target`` delivering to ``destination``, marked with it."""
+    """``<spool_dir>/<target>@<digest>``: the spool of backend ``target`` delivering to ``destination``."""
     digest = hashlib.sha256(destination.encode("utf-8", "surrogatepass")).hexdigest()[:12]
-    directory = spool_dir / f"{target}@{digest}"
-    marker = directory / DESTINATION_FILE
-    if not marker.exists():
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-            temporary = directory / f"{DESTINATION_FILE}.{os.getpid()}"
-            temporary.write_text(destination + "\n", encoding="utf-8", errors="surrogateescape")
-            os.replace(temporary, marker)
-        except OSError:  # an unwritable spool directory is reported when an event needs it
-            pass
-    return directory
-
-
-def spool_destination(directory: Path) -> str | None:
-    """The destination a spool directory holds events for (``None`` for spools written before it was recorded)."""
-    try:
-        return (directory / DESTINATION_FILE).read_text(encoding="utf-8", errors="surrogateescape").strip() or None
-    except OSError:
-        return None
+    return spool_dir / f"{target}@{digest}"

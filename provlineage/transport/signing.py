@@ -60,7 +60,7 @@ from provlineage._internal.spool import Spool
 from provlineage.errors import ConfigError, DeliveryError, ProvlineageError, SigningError
 from provlineage.signer import KeySigner, Signer
 from provlineage.signing import SignedLine, sign_event_line
-from provlineage.transport.building import build_inner, spool_destination
+from provlineage.transport.building import build_inner
 from provlineage.transport.config import EXAMPLE, SigningConfig, announce_unrecordable
 from provlineage.transport.delivery import Delivery, FlushResult, Outcome, settle
 from provlineage.transport.event_dict import canonical_event_dict, event_dict
@@ -221,7 +221,8 @@ class SigningTransport(Transport):
             candidates = [path for path in self.spool_dir.iterdir() if path.is_dir() and path not in configured]
         except OSError:
             return []
-        return [(path, count, spool_destination(path)) for path in sorted(candidates) if (count := Spool(path).count())]
+        spools = [Spool(path) for path in sorted(candidates)]
+        return [(spool.directory, count, spool.recorded_destination()) for spool in spools if (count := spool.count())]
 
     def close(self, timeout: float = -1) -> bool:
         return True if self.inner is None else self.inner.close(timeout)

@@ -53,3 +53,9 @@ def test_loaded_when_the_config_file_names_it(tmp_path: Path) -> None:
 
 def test_not_loaded_for_other_transports(tmp_path: Path) -> None:
     assert preloaded(tmp_path, AIRFLOW__OPENLINEAGE__TRANSPORT='{"type": "console"}') == "not loaded"
+
+
+def test_a_broken_configuration_never_stops_the_task(tmp_path: Path) -> None:
+    """Preloading is an optimisation: a transport setting that cannot be read leaves the import to the emitters."""
+    assert preloaded(tmp_path, AIRFLOW__OPENLINEAGE__TRANSPORT="{not json") == "not loaded"
+    assert preloaded(tmp_path, AIRFLOW__OPENLINEAGE__CONFIG_PATH=str(tmp_path / "missing.yml")) == "not loaded"
